@@ -1,0 +1,50 @@
+#pragma once
+// Expected failures of registry use cases, as values (STYLE.md §4). They know nothing of HTTP:
+// api/status_map.cpp maps them to status codes.
+
+#include <boost/system/error_code.hpp>
+#include <boost/system/result.hpp>
+
+#include <string>
+#include <type_traits>
+
+namespace iotreg::registry {
+
+enum class errc {
+  ok = 0,
+  invalid_request,        // malformed body or missing field
+  invalid_device_id,      // not an EID with valid check digits, nor an allowed label
+  csr_not_pem,
+  csr_malformed,
+  csr_bad_signature,
+  csr_key_not_allowed,
+  device_exists,
+  device_not_found,
+  device_already_revoked,
+  unauthenticated,        // no or unknown API key
+  forbidden,
+  publication_timeout,    // committed, but not yet visible in the served zone
+};
+
+const boost::system::error_category& registry_category() noexcept;
+
+inline boost::system::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), registry_category()};
+}
+
+/// A failure with a message safe to show to the client (never secrets or internal detail).
+struct error {
+  errc code = errc::ok;
+  std::string detail;
+};
+
+/// Lets result<T>::value() throw when it holds an error (found by ADL from Boost.System).
+[[noreturn]] void throw_exception_from_error(const error& e, const boost::source_location& loc);
+
+template <class T>
+using result = boost::system::result<T, error>;
+
+}  // namespace iotreg::registry
+
+template <>
+struct boost::system::is_error_code_enum<iotreg::registry::errc> : std::true_type {};

@@ -1,0 +1,19 @@
+#include "registry/model.hpp"
+
+namespace iotreg::registry {
+
+std::string_view to_string(device_status s) noexcept {
+  switch (s) {
+    case device_status::active: return "active";
+    case device_status::revoked: return "revoked";
+  }
+  return "unknown";
+}
+
+std::optional<device_status> device_status_from_string(std::string_view s) noexcept {
+  if (s == "active") return device_status::active;
+  if (s == "revoked") return device_status::revoked;
+  return std::nullopt;
+}
+
+}  // namespace iotreg::registry

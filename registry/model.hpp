@@ -1,0 +1,81 @@
+#pragma once
+// The registry's domain model: plain values, independent of SQL rows and of API DTOs.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iotreg::registry {
+
+using clock = std::chrono::system_clock;
+using time_point = clock::time_point;
+
+enum class device_status { active, revoked };
+
+/// "active" / "revoked": the spelling used in the database and the API.
+std::string_view to_string(device_status s) noexcept;
+std::optional<device_status> device_status_from_string(std::string_view s) noexcept;
+
+/// A TLSA record as the zone publishes it (RFC 6698 RDATA fields).
+struct tlsa_data {
+  std::uint8_t usage = 3;
+  std::uint8_t selector = 1;
+  std::uint8_t matching = 1;
+  std::vector<std::uint8_t> association;  // 32 bytes for 3 1 1
+  friend bool operator==(const tlsa_data&, const tlsa_data&) = default;
+};
+
+/// A certificate issued to a device.
+struct certificate_record {
+  std::string serial_hex;  // lower-case hex of the positive serial, no leading zeros
+  std::string pem;
+  std::string issuer_key_id_hex;  // AKI keyIdentifier, lower-case hex
+  time_point not_before;
+  time_point not_after;
+  std::optional<time_point> revoked_at;
+};
+
+struct device {
+  std::string zone;       // zone apex, lower case, with the final dot
+  std::string id;         // the device label (EID or DNS-safe label), lower case
+  device_status status = device_status::active;
+  tlsa_data tlsa;
+  certificate_record certificate;
+  std::optional<std::uint32_t> zone_serial;  // first SOA serial that published the TLSA, once known
+  time_point created_at;
+  time_point updated_at;
+};
+
+/// What enrollment hands to the store: written in ONE transaction with its zone change.
+struct new_enrollment {
+  std::string zone;
+  std::string device_id;
+  tlsa_data tlsa;
+  certificate_record certificate;
+  std::optional<std::int64_t> api_key_id;  // who enrolled it
+};
+
+/// A row of the zone change outbox.
+struct zone_change {
+  enum class kind { add, remove };
+  std::int64_t id = 0;
+  std::string device_id;
+  kind op = kind::add;
+  tlsa_data tlsa;  // the record added or removed
+};
+
+/// The TLSA records of every active device, read in one consistent snapshot.
+struct device_tlsa {
+  std::string device_id;
+  tlsa_data tlsa;
+};
+
+struct api_key {
+  std::int64_t id = 0;
+  std::string name;
+  std::string role;  // "admin" for now; tenants come with issue 5
+};
+
+}  // namespace iotreg::registry

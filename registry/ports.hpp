@@ -1,0 +1,70 @@
+#pragma once
+// The storage interfaces the registry needs; db/ implements them with PostgreSQL (STYLE.md §2:
+// the consumer declares the interface). Every method is blocking and may throw on environmental
+// failure (database down); expected failures are returned as values.
+
+#include "registry/errors.hpp"
+#include "registry/model.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace iotreg::registry {
+
+class device_store {
+ public:
+  virtual ~device_store() = default;
+
+  /// Writes the device, its certificate and an `add` zone change in ONE transaction.
+  /// @returns the zone change id, or errc::device_exists if the (zone, id) pair is taken.
+  virtual result<std::int64_t> insert_enrollment(const new_enrollment& e) = 0;
+
+  /// The device with its current certificate and the serial that first published it.
+  virtual std::optional<device> find(std::string_view zone, std::string_view device_id) = 0;
+
+  /// Marks the device and its certificate revoked and writes a `remove` zone change, in ONE
+  /// transaction. @returns the zone change id; errc::device_not_found or
+  /// errc::device_already_revoked.
+  virtual result<std::int64_t> revoke(std::string_view zone, std::string_view device_id) = 0;
+};
+
+/// The signer's view of the database: the zone's contents and its outbox.
+class zone_store {
+ public:
+  virtual ~zone_store() = default;
+
+  /// The TLSA of every active device of the zone, from one consistent snapshot.
+  virtual std::vector<device_tlsa> active_tlsa(std::string_view zone) = 0;
+
+  /// Outbox rows of the zone not yet published, oldest first, at most `limit`.
+  virtual std::vector<zone_change> pending_changes(std::string_view zone, std::size_t limit) = 0;
+
+  /// The last serial published for the zone, if any was.
+  virtual std::optional<std::uint32_t> last_serial(std::string_view zone) = 0;
+
+  /// In ONE transaction: records `serial` as the zone's published serial and stamps the given
+  /// outbox rows with it (they are then no longer pending).
+  virtual void mark_published(std::string_view zone, std::uint32_t serial,
+                              std::span<const std::int64_t> change_ids) = 0;
+};
+
+class api_key_store {
+ public:
+  virtual ~api_key_store() = default;
+
+  /// The key whose SHA-256 is `hash`, if it exists and is not revoked.
+  virtual std::optional<api_key> find_active(const std::array<std::uint8_t, 32>& hash) = 0;
+
+  /// Stores a new key by its hash. @returns its id.
+  virtual std::int64_t insert(std::string_view name, std::string_view role,
+                              const std::array<std::uint8_t, 32>& hash) = 0;
+
+  /// How many active keys have this role (init creates the admin key only once).
+  virtual std::size_t count_active(std::string_view role) = 0;
+};
+
+}  // namespace iotreg::registry

@@ -1,0 +1,366 @@
+#include "config/load.hpp"
+
+#include <toml++/toml.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace iotreg::config {
+namespace {
+
+// Reads one TOML table, remembering which keys were consumed so that unknown keys (typos) are
+// reported instead of silently ignored.
+class table_reader {
+ public:
+  table_reader(const toml::table& t, std::string path, const std::string& origin)
+      : table_(t), path_(std::move(path)), origin_(origin) {}
+
+  [[noreturn]] void fail(const toml::node* at, std::string_view key, const std::string& msg) const {
+    std::ostringstream os;
+    os << origin_;
+    const auto& src = at ? at->source() : table_.source();
+    if (src.begin.line > 0) os << ':' << src.begin.line;
+    os << ": " << qualified(key) << ": " << msg;
+    throw error(os.str());
+  }
+
+  template <class T>
+  bool read(std::string_view key, T& out) {
+    const toml::node* n = take(key);
+    if (!n) return false;
+    if (auto v = n->value<T>()) {
+      out = *v;
+      return true;
+    }
+    fail(n, key, std::string("expected ") + type_name<T>());
+  }
+
+  bool read_string(std::string_view key, std::string& out) { return read(key, out); }
+
+  template <class Unsigned>
+  bool read_unsigned(std::string_view key, Unsigned& out, std::int64_t min, std::int64_t max) {
+    std::int64_t v = 0;
+    if (!read(key, v)) return false;
+    if (v < min || v > max) {
+      fail(table_.get(key), key,
+           "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+               std::to_string(v));
+    }
+    out = static_cast<Unsigned>(v);
+    return true;
+  }
+
+  bool read_string_list(std::string_view key, std::vector<std::string>& out) {
+    const toml::node* n = take(key);
+    if (!n) return false;
+    const toml::array* a = n->as_array();
+    if (!a) fail(n, key, "expected an array of strings");
+    std::vector<std::string> items;
+    for (const auto& e : *a) {
+      auto s = e.value<std::string>();
+      if (!s) fail(&e, key, "expected an array of strings");
+      items.push_back(*s);
+    }
+    out = std::move(items);
+    return true;
+  }
+
+  const toml::node* take(std::string_view key) {
+    used_.insert(std::string(key));
+    return table_.get(key);
+  }
+
+  const toml::table* sub_table(std::string_view key) {
+    const toml::node* n = take(key);
+    if (!n) return nullptr;
+    if (!n->as_table()) fail(n, key, "expected a table");
+    return n->as_table();
+  }
+
+  /// Every key that nobody asked for is a mistake in the file.
+  void reject_unknown() const {
+    for (const auto& [k, v] : table_) {
+      if (!used_.contains(std::string(k.str()))) fail(&v, k.str(), "unknown key");
+    }
+  }
+
+  std::string qualified(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+  const std::string& origin() const { return origin_; }
+
+ private:
+  template <class T>
+  static const char* type_name() {
+    if constexpr (std::is_same_v<T, std::string>) return "a string";
+    else if constexpr (std::is_same_v<T, bool>) return "a boolean";
+    else return "an integer";
+  }
+
+  const toml::table& table_;
+  std::string path_;
+  const std::string& origin_;
+  std::set<std::string, std::less<>> used_;
+};
+
+// Lower-cases, adds the final dot and checks label and name lengths and characters
+// (letters, digits, hyphen, underscore). The DNS module has the authoritative rules; this keeps
+// config free of dependencies while refusing what could never be a zone name.
+std::optional<std::string> normalize_name(std::string_view in) {
+  std::string s(in);
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (s.empty() || s == ".") return std::nullopt;
+  if (s.back() != '.') s.push_back('.');
+  std::size_t wire = 1, label = 0;
+  for (char c : s) {
+    if (c == '.') {
+      if (label == 0 || label > 63) return std::nullopt;
+      wire += label + 1;
+      label = 0;
+    } else if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') {
+      ++label;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (wire > 255) return std::nullopt;
+  return s;
+}
+
+bool is_ip_literal(std::string_view s) {
+  if (s.find(':') != std::string_view::npos) {
+    return s.find_first_not_of("0123456789abcdefABCDEF:.") == std::string_view::npos;
+  }
+  int parts = 0;
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    std::size_t dot = s.find('.', pos);
+    if (dot == std::string_view::npos) dot = s.size();
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(s.data() + pos, s.data() + dot, v);
+    if (ec != std::errc{} || p != s.data() + dot || dot == pos || v > 255) return false;
+    ++parts;
+    pos = dot + 1;
+  }
+  return parts == 4;
+}
+
+void read_endpoint(table_reader& r, std::string_view key, endpoint& out) {
+  std::string text;
+  if (!r.read_string(key, text)) return;
+  try {
+    out = parse_endpoint(text);
+  } catch (const std::invalid_argument& e) {
+    r.fail(r.take(key), key, e.what());
+  }
+}
+
+void read_server(table_reader& r, server_settings& s) {
+  read_endpoint(r, "http_listen", s.http_listen);
+  read_endpoint(r, "dns_listen", s.dns_listen);
+  r.read_unsigned("io_threads", s.io_threads, 0, 256);
+  r.read_unsigned("work_threads", s.work_threads, 1, 1024);
+  r.read_unsigned("max_body_bytes", s.max_body_bytes, 1024, 16 * 1024 * 1024);
+  std::int64_t secs = 0;
+  if (r.read("publish_timeout_seconds", secs)) {
+    if (secs < 1 || secs > 600) r.fail(r.take("publish_timeout_seconds"), "publish_timeout_seconds", "must be between 1 and 600");
+    s.publish_timeout = std::chrono::seconds(secs);
+  }
+  r.read_string_list("tls_names", s.tls_names);
+  if (r.read_string_list("tls_addresses", s.tls_addresses)) {
+    for (const auto& a : s.tls_addresses) {
+      if (!is_ip_literal(a)) r.fail(r.take("tls_addresses"), "tls_addresses", "not an IP address: '" + a + "'");
+    }
+  }
+}
+
+void read_zone(table_reader& r, zone_settings& z) {
+  if (r.read_string("name", z.name)) {
+    auto n = normalize_name(z.name);
+    if (!n) r.fail(r.take("name"), "name", "not a valid DNS name: '" + z.name + "'");
+    z.name = *n;
+  }
+  std::string file;
+  if (r.read_string("file", file)) {
+    if (file.empty()) r.fail(r.take("file"), "file", "must not be empty");
+    z.file = file;
+  }
+  r.read_unsigned("ttl", z.ttl, 1, 604800);
+  r.read_unsigned("tlsa_ttl", z.tlsa_ttl, 1, 604800);
+  auto read_name = [&](std::string_view key, std::string& out) {
+    if (!r.read_string(key, out)) return;
+    auto n = normalize_name(out);
+    if (!n) r.fail(r.take(key), key, "not a valid DNS name: '" + out + "'");
+    out = *n;
+  };
+  read_name("soa_mname", z.soa_mname);
+  read_name("soa_rname", z.soa_rname);
+  if (r.read_string_list("ns", z.ns)) {
+    for (auto& n : z.ns) {
+      auto norm = normalize_name(n);
+      if (!norm) r.fail(r.take("ns"), "ns", "not a valid DNS name: '" + n + "'");
+      n = *norm;
+    }
+  }
+  if (const toml::node* n = r.take("addresses")) {
+    // addresses = { ns1 = ["127.0.0.1"], device = ["127.0.0.1", "::1"] }: names relative to the zone.
+    const toml::table* t = n->as_table();
+    if (!t) r.fail(n, "addresses", "expected a table of name = [addresses]");
+    z.addresses.clear();
+    for (const auto& [k, v] : *t) {
+      const toml::array* a = v.as_array();
+      if (!a) r.fail(&v, "addresses." + std::string(k.str()), "expected an array of IP addresses");
+      for (const auto& e : *a) {
+        auto ip = e.value<std::string>();
+        if (!ip || !is_ip_literal(*ip)) r.fail(&e, "addresses." + std::string(k.str()), "not an IP address");
+        std::string owner = k.str() == "@" ? std::string() : std::string(k.str()) + ".";
+        z.addresses.push_back({owner, *ip});  // completed with the zone name below
+      }
+    }
+  }
+  r.read("allow_label_ids", z.allow_label_ids);
+  r.read_string_list("transfer_allow", z.transfer_allow);
+  std::int64_t v = 0;
+  if (r.read("batch_window_ms", v)) {
+    if (v < 0 || v > 10000) r.fail(r.take("batch_window_ms"), "batch_window_ms", "must be between 0 and 10000");
+    z.batch_window = std::chrono::milliseconds(v);
+  }
+  r.read_unsigned("batch_max", z.batch_max, 1, 1000000);
+  if (r.read("signature_validity_days", v)) {
+    if (v < 1 || v > 365) r.fail(r.take("signature_validity_days"), "signature_validity_days", "must be between 1 and 365");
+    z.signature_validity = std::chrono::days(v);
+  }
+}
+
+void read_ca(table_reader& r, ca_settings& c) {
+  r.read_string("organization", c.organization);
+  r.read_string("root_common_name", c.root_common_name);
+  r.read_string("issuing_common_name", c.issuing_common_name);
+  std::int64_t days = 0;
+  auto read_days = [&](std::string_view key, std::chrono::days& out, std::int64_t max) {
+    if (!r.read(key, days)) return;
+    if (days < 1 || days > max) r.fail(r.take(key), key, "must be between 1 and " + std::to_string(max));
+    out = std::chrono::days(days);
+  };
+  read_days("root_validity_days", c.root_validity, 365 * 50);
+  read_days("issuing_validity_days", c.issuing_validity, 365 * 50);
+  read_days("device_validity_days", c.device_validity, 365 * 30);
+  if (c.root_common_name.empty()) r.fail(r.take("root_common_name"), "root_common_name", "must not be empty");
+  if (c.issuing_common_name.empty()) r.fail(r.take("issuing_common_name"), "issuing_common_name", "must not be empty");
+}
+
+// Defaults that depend on the zone name, and cross-field checks.
+void complete(settings& s) {
+  auto& z = s.zone;
+  if (z.soa_mname.empty()) z.soa_mname = "ns1." + z.name;
+  if (z.soa_rname.empty()) z.soa_rname = "hostmaster." + z.name;
+  if (z.ns.empty()) z.ns.push_back("ns1." + z.name);
+  if (z.addresses.empty()) {
+    z.addresses.push_back({"ns1." + z.name, "127.0.0.1"});
+    z.addresses.push_back({"device." + z.name, "127.0.0.1"});
+  } else {
+    for (auto& a : z.addresses) a.owner += z.name;
+  }
+}
+
+}  // namespace
+
+endpoint parse_endpoint(std::string_view text) {
+  std::string_view host, port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+      throw std::invalid_argument("expected \"[address]:port\", got '" + std::string(text) + "'");
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon)
+      throw std::invalid_argument("expected \"host:port\", got '" + std::string(text) + "'");
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (host.empty()) throw std::invalid_argument("missing host in '" + std::string(text) + "'");
+  if (host != "localhost" && !is_ip_literal(host))
+    throw std::invalid_argument("host must be an IP address or localhost, got '" + std::string(host) + "'");
+  unsigned p = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+  if (ec != std::errc{} || end != port.data() + port.size() || p == 0 || p > 65535)
+    throw std::invalid_argument("port must be 1..65535, got '" + std::string(port) + "'");
+  return {std::string(host), static_cast<std::uint16_t>(p)};
+}
+
+environment process_environment() {
+  environment env;
+  for (const char* name : {"IOTREG_DATABASE_DSN"}) {
+    if (const char* v = std::getenv(name)) env.emplace(name, v);
+  }
+  return env;
+}
+
+settings parse(std::string_view toml_text, const std::string& origin, const environment& env) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, origin);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << origin << ':' << e.source().begin.line << ": " << e.description();
+    throw error(os.str());
+  }
+
+  settings s;
+  s.source = origin;
+  table_reader top(root, "", origin);
+  if (auto* t = top.sub_table("server")) {
+    table_reader r(*t, "server", origin);
+    read_server(r, s.server);
+    r.reject_unknown();
+  }
+  if (auto* t = top.sub_table("database")) {
+    table_reader r(*t, "database", origin);
+    r.read_string("dsn", s.database.dsn);
+    r.read_unsigned("pool_size", s.database.pool_size, 1, 1000);
+    r.reject_unknown();
+  }
+  if (auto* t = top.sub_table("paths")) {
+    table_reader r(*t, "paths", origin);
+    std::string dir;
+    if (r.read_string("state_dir", dir)) {
+      if (dir.empty()) r.fail(r.take("state_dir"), "state_dir", "must not be empty");
+      s.paths.state_dir = dir;
+    }
+    r.reject_unknown();
+  }
+  if (auto* t = top.sub_table("zone")) {
+    table_reader r(*t, "zone", origin);
+    read_zone(r, s.zone);
+    r.reject_unknown();
+  }
+  if (auto* t = top.sub_table("ca")) {
+    table_reader r(*t, "ca", origin);
+    read_ca(r, s.ca);
+    r.reject_unknown();
+  }
+  top.reject_unknown();
+
+  if (auto it = env.find("IOTREG_DATABASE_DSN"); it != env.end() && !it->second.empty()) {
+    s.database.dsn = it->second;
+  }
+  if (s.database.dsn.empty()) throw error(origin + ": database.dsn: must not be empty");
+  complete(s);
+  return s;
+}
+
+settings load_file(const std::filesystem::path& path, const environment& env) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw error(path.string() + ": cannot read the configuration file");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return parse(buf.str(), path.string(), env);
+}
+
+}  // namespace iotreg::config

@@ -1,0 +1,80 @@
+#pragma once
+// Plain settings structs, parsed once from the TOML file and passed by reference (STYLE.md §2:
+// no global configuration). Defaults here are the documented defaults of
+// config/iotreg.example.toml.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace iotreg::config {
+
+struct endpoint {
+  std::string host;  // an IP address literal ("127.0.0.1", "::1") or "localhost"
+  std::uint16_t port = 0;
+  friend bool operator==(const endpoint&, const endpoint&) = default;
+};
+
+struct server_settings {
+  endpoint http_listen{"127.0.0.1", 8443};
+  endpoint dns_listen{"127.0.0.1", 5353};
+  unsigned io_threads = 0;    // 0: one per core
+  unsigned work_threads = 16;
+  std::size_t max_body_bytes = 64 * 1024;
+  std::chrono::seconds publish_timeout{10};  // how long a request waits for its change to be served
+  std::vector<std::string> tls_names{"localhost"};             // server certificate dNSNames
+  std::vector<std::string> tls_addresses{"127.0.0.1", "::1"};  // server certificate iPAddresses
+};
+
+struct database_settings {
+  std::string dsn = "postgresql:///iotreg?host=/run/postgresql";
+  std::size_t pool_size = 8;
+};
+
+struct paths_settings {
+  std::filesystem::path state_dir = "/var/lib/iotreg";
+};
+
+struct zone_address {
+  std::string owner;    // absolute name inside the zone
+  std::string address;  // IPv4 or IPv6 literal
+};
+
+struct zone_settings {
+  std::string name = "iotregistry.test.";  // normalised: lower case, final dot
+  std::filesystem::path file = "/var/lib/iotreg/iotregistry.test.zone";
+  std::uint32_t ttl = 3600;
+  std::uint32_t tlsa_ttl = 300;
+  std::string soa_mname;   // default "ns1.<zone>"
+  std::string soa_rname;   // default "hostmaster.<zone>"
+  std::vector<std::string> ns;           // default ["ns1.<zone>"]
+  std::vector<zone_address> addresses;   // default: ns1 and device -> 127.0.0.1
+  bool allow_label_ids = false;          // device ids may be DNS-safe labels, not only EIDs
+  std::vector<std::string> transfer_allow{"127.0.0.1", "::1"};
+  std::chrono::milliseconds batch_window{10};
+  std::size_t batch_max = 1000;
+  std::chrono::seconds signature_validity = std::chrono::days(14);
+  std::chrono::seconds signature_inception_offset = std::chrono::hours(1);
+};
+
+struct ca_settings {
+  std::string organization = "iotreg";
+  std::string root_common_name = "iotreg Root CA";
+  std::string issuing_common_name = "iotreg Issuing CA 1";
+  std::chrono::days root_validity{365 * 20};
+  std::chrono::days issuing_validity{365 * 10};
+  std::chrono::days device_validity{365};
+};
+
+struct settings {
+  std::filesystem::path source;  // the file these came from
+  server_settings server;
+  database_settings database;
+  paths_settings paths;
+  zone_settings zone;
+  ca_settings ca;
+};
+
+}  // namespace iotreg::config

@@ -1,0 +1,85 @@
+#include "config/load.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace iotreg::config;
+
+namespace {
+
+std::string error_of(std::string_view text, const environment& env = {}) {
+  try {
+    parse(text, "test.toml", env);
+  } catch (const error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("config/the documented keys parse") {
+  auto s = parse(R"(
+[server]
+http_listen = "127.0.0.1:8443"   # HTTPS API
+dns_listen  = "[::1]:5353"
+[database]
+dsn = "postgresql:///iotreg?host=/run/postgresql"
+[paths]
+state_dir = "/var/lib/iotreg"
+[zone]
+name = "IoTRegistry.Test"
+file = "/var/lib/iotreg/iotregistry.test.zone"
+)",
+                 "test.toml");
+  CHECK(s.server.http_listen == endpoint{"127.0.0.1", 8443});
+  CHECK(s.server.dns_listen == endpoint{"::1", 5353});
+  CHECK(s.database.dsn == "postgresql:///iotreg?host=/run/postgresql");
+  CHECK(s.paths.state_dir == "/var/lib/iotreg");
+  CHECK(s.zone.name == "iotregistry.test.");
+  CHECK(s.zone.soa_mname == "ns1.iotregistry.test.");
+  CHECK(s.zone.ns == std::vector<std::string>{"ns1.iotregistry.test."});
+  REQUIRE(s.zone.addresses.size() == 2);
+  CHECK(s.zone.addresses[1].owner == "device.iotregistry.test.");
+}
+
+TEST_CASE("config/the example file parses") {
+  auto path = std::filesystem::path(IOTREG_SOURCE_DIR) / "config" / "iotreg.example.toml";
+  auto s = load_file(path, {});
+  CHECK(s.zone.name == "iotregistry.test.");
+  CHECK(s.server.http_listen.port == 8443);
+}
+
+TEST_CASE("config/errors name the line and the key") {
+  struct row {
+    const char* name;
+    const char* text;
+    const char* expected;
+  };
+  auto c = GENERATE(values<row>({
+      {"error/unknown key", "[zone]\nname = \"a.test\"\nnmae = \"x\"\n", "test.toml:3: zone.nmae: unknown key"},
+      {"error/unknown table", "[zoen]\nname = \"a\"\n", "test.toml:1: zoen: unknown key"},
+      {"error/wrong type", "[database]\n\npool_size = \"8\"\n", "test.toml:3: database.pool_size: expected an integer"},
+      {"error/bad zone name", "[zone]\nname = \"bad..name\"\n", "test.toml:2: zone.name: not a valid DNS name"},
+      {"error/label too long", "[zone]\nname = \"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test\"\n", "test.toml:2: zone.name: not a valid DNS name"},
+      {"error/bad endpoint", "[server]\nhttp_listen = \"127.0.0.1\"\n", "test.toml:2: server.http_listen: expected \"host:port\""},
+      {"error/port out of range", "[server]\ndns_listen = \"127.0.0.1:70000\"\n", "test.toml:2: server.dns_listen: port must be 1..65535"},
+      {"error/range", "[server]\nwork_threads = 0\n", "test.toml:2: server.work_threads: must be between 1 and 1024"},
+      {"error/syntax", "[server\n", "test.toml:1:"},
+      {"error/bad address", "[zone]\naddresses = { ns1 = [\"1.2.3\"] }\n", "test.toml:2: zone.addresses.ns1: not an IP address"},
+  }));
+  INFO(c.name);
+  CHECK_THAT(error_of(c.text), Catch::Matchers::StartsWith(c.expected));
+}
+
+TEST_CASE("config/environment overrides the DSN") {
+  auto s = parse("[database]\ndsn = \"postgresql:///file\"\n", "t", {{"IOTREG_DATABASE_DSN", "postgresql:///env"}});
+  CHECK(s.database.dsn == "postgresql:///env");
+}
+
+TEST_CASE("config/a missing file is an error naming it") {
+  CHECK_THROWS_WITH(load_file("/nonexistent/iotreg.toml", {}),
+                    Catch::Matchers::Contains("/nonexistent/iotreg.toml"));
+}

@@ -1,0 +1,64 @@
+#pragma once
+// The enrollment use cases (enrollment_service) on top of the stores, the CA and the zone
+// publisher.
+
+#include "pki/ca.hpp"
+#include "pki/certificate.hpp"
+#include "registry/enrollment_service.hpp"
+#include "registry/ports.hpp"
+#include "registry/zone_publisher.hpp"
+
+#include <chrono>
+#include <functional>
+
+namespace iotreg::registry {
+
+struct registry_settings {
+  std::string zone;                  // apex with the final dot
+  std::uint32_t tlsa_ttl = 300;
+  bool allow_label_ids = false;
+  std::chrono::days device_validity{365};
+  std::chrono::milliseconds publish_timeout{10000};
+};
+
+class registry_service final : public enrollment_service {
+ public:
+  using clock_fn = std::function<time_point()>;
+
+  /// @param issuing the CA that signs device certificates; @param root its root, for the chain.
+  registry_service(registry_settings settings, device_store& devices, zone_publisher& publisher,
+                   const pki::certificate_authority& issuing, const pki::certificate& root,
+                   clock_fn now = [] { return clock::now(); });
+
+  result<enrollment> enroll(const enroll_request& req) override;
+  result<enrollment> get(std::string_view device_id) override;
+  result<revocation> revoke(std::string_view device_id) override;
+
+ private:
+  enrollment to_enrollment(const device& d) const;
+  std::string dns_name(std::string_view device_id) const;
+
+  registry_settings settings_;
+  device_store& devices_;
+  zone_publisher& publisher_;
+  const pki::certificate_authority& issuing_;
+  const pki::certificate& root_;
+  std::string chain_pem_;
+  clock_fn now_;
+};
+
+/// API keys: "iotreg_" followed by 64 hex digits (256 random bits). Only SHA-256 hashes are
+/// stored; the plain key is shown once.
+std::string generate_api_key();
+std::array<std::uint8_t, 32> api_key_hash(std::string_view key);
+
+class api_key_authenticator final : public authenticator {
+ public:
+  explicit api_key_authenticator(api_key_store& keys) : keys_(keys) {}
+  result<api_key> authenticate(std::string_view bearer_token) override;
+
+ private:
+  api_key_store& keys_;
+};
+
+}  // namespace iotreg::registry

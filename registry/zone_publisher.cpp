@@ -1,0 +1,180 @@
+#include "registry/zone_publisher.hpp"
+
+#include "dns/zone_file.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace iotreg::registry {
+namespace {
+
+constexpr auto retention = std::chrono::minutes(2);  // how long waiters can still find a change
+constexpr auto retry_after_failure = std::chrono::seconds(1);
+
+std::shared_ptr<spdlog::logger> log() {
+  static auto logger = [] {
+    auto l = spdlog::get("registry");
+    return l ? l : spdlog::default_logger()->clone("registry");
+  }();
+  return logger;
+}
+
+dns::change to_dns(const zone_change& c) {
+  dns::change out;
+  out.device_id = c.device_id;
+  if (c.op == zone_change::kind::add) {
+    out.op = dns::change::kind::upsert;
+    out.tlsa.push_back({c.tlsa.usage, c.tlsa.selector, c.tlsa.matching, c.tlsa.association});
+  } else {
+    out.op = dns::change::kind::remove;
+  }
+  return out;
+}
+
+}  // namespace
+
+zone_publisher::zone_publisher(publisher_settings settings, zone_store& store, dns::zone_signer signer,
+                               clock_fn now)
+    : settings_(std::move(settings)), store_(store), signer_(std::move(signer)), now_(std::move(now)) {}
+
+zone_publisher::~zone_publisher() { stop(); }
+
+std::uint32_t zone_publisher::next_serial() {
+  if (!serial_) {
+    // First serial of this process: above whatever was published before (RFC 1982 increment),
+    // or the current time for a zone never published, so that a re-created database does not
+    // go backwards for secondaries that saw an earlier incarnation.
+    if (auto last = store_.last_serial(settings_.zone)) {
+      serial_ = *last;
+    } else {
+      auto secs = std::chrono::duration_cast<std::chrono::seconds>(now_().time_since_epoch()).count();
+      return *(serial_ = static_cast<std::uint32_t>(secs));
+    }
+  }
+  return *serial_ = *serial_ + 1;  // wraps modulo 2^32 as RFC 1982 wants
+}
+
+void zone_publisher::rebuild() {
+  auto devices = store_.active_tlsa(settings_.zone);
+  std::vector<dns::device_record> records;
+  records.reserve(devices.size());
+  for (auto& d : devices) {
+    records.push_back({d.device_id, {{d.tlsa.usage, d.tlsa.selector, d.tlsa.matching, d.tlsa.association}}});
+  }
+  std::uint32_t serial = next_serial();  // continues above a serial this process already used
+  signer_.build(records, serial, now_());
+  publish(signer_.snapshot(), serial, {});
+  log()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(), serial);
+}
+
+std::size_t zone_publisher::publish_pending() {
+  auto changes = store_.pending_changes(settings_.zone, settings_.batch_max);
+  if (changes.empty()) return 0;
+  std::vector<dns::change> batch;
+  std::vector<std::int64_t> ids;
+  batch.reserve(changes.size());
+  ids.reserve(changes.size());
+  for (const auto& c : changes) {
+    batch.push_back(to_dns(c));
+    ids.push_back(c.id);
+  }
+  std::uint32_t serial = next_serial();
+  signer_.apply(batch, serial, now_());
+  publish(signer_.snapshot(), serial, ids);
+  return changes.size();
+}
+
+void zone_publisher::publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
+                             const std::vector<std::int64_t>& ids) {
+  // 1. The file, for servers that load zone files; 2. the database, so that a restart continues
+  // above this serial; only then 3. DNS readers and 4. the requests waiting for their change.
+  if (!settings_.zone_file.empty()) dns::write_zone_file(*snap, settings_.zone_file);
+  store_.mark_published(settings_.zone, serial, ids);
+  current_.store(std::move(snap));
+
+  std::lock_guard lock(published_mutex_);
+  auto now = std::chrono::steady_clock::now();
+  for (auto id : ids) published_.emplace(id, serial);
+  history_.push_back({now, ids});
+  while (!history_.empty() && now - history_.front().at > retention) {
+    for (auto id : history_.front().ids) published_.erase(id);
+    history_.pop_front();
+  }
+  published_cv_.notify_all();
+}
+
+std::optional<std::uint32_t> zone_publisher::wait_published(std::int64_t change_id,
+                                                             std::chrono::milliseconds timeout) {
+  std::unique_lock lock(published_mutex_);
+  std::optional<std::uint32_t> serial;
+  published_cv_.wait_for(lock, timeout, [&] {
+    auto it = published_.find(change_id);
+    if (it != published_.end()) serial = it->second;
+    return serial.has_value();
+  });
+  return serial;
+}
+
+std::shared_ptr<const dns::zone_snapshot> zone_publisher::snapshot() const { return current_.load(); }
+
+void zone_publisher::notify() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    wake_ = true;
+  }
+  wake_cv_.notify_one();
+}
+
+void zone_publisher::start() {
+  std::lock_guard lock(wake_mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void zone_publisher::stop() {
+  {
+    std::lock_guard lock(wake_mutex_);
+    stopping_ = true;
+  }
+  wake_cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void zone_publisher::run() {
+  bool rebuild_needed = false;
+  for (;;) {
+    {
+      std::unique_lock lock(wake_mutex_);
+      wake_cv_.wait_for(lock, settings_.poll_interval, [&] { return wake_ || stopping_; });
+      if (stopping_) return;
+      wake_ = false;
+      // Let the changes arriving together share one serial.
+      if (settings_.batch_window.count() > 0) {
+        wake_cv_.wait_for(lock, settings_.batch_window, [&] { return stopping_; });
+        if (stopping_) return;
+      }
+    }
+    try {
+      if (rebuild_needed) {
+        // A failed apply may have left the in-memory zone half-changed: start again from the
+        // database, which is the truth.
+        rebuild();
+        rebuild_needed = false;
+      }
+      // Drain: keep going while full batches come back, so a burst does not wait for wake-ups.
+      while (publish_pending() == settings_.batch_max) {
+      }
+    } catch (const std::exception& e) {
+      log()->error("zone {}: publication failed, retrying from the database: {}", settings_.zone, e.what());
+      rebuild_needed = true;
+      std::unique_lock lock(wake_mutex_);
+      wake_cv_.wait_for(lock, retry_after_failure, [&] { return stopping_; });
+      if (stopping_) return;
+      wake_ = true;
+    }
+  }
+}
+
+}  // namespace iotreg::registry

@@ -1,0 +1,100 @@
+#pragma once
+// The zone's signer loop: takes committed changes from the outbox, applies them to the signed
+// zone in batches (one new serial per batch), writes the zone file, records the serial in the
+// database and then makes the new zone visible to DNS readers and to waiting requests.
+//
+// Ordering (why the 201 can promise what it promises): the serial is stored in PostgreSQL before
+// the snapshot is swapped and before any waiter is woken, so after a crash the restarted daemon
+// starts from a larger serial and rebuilds from the devices table, which holds every change that
+// was ever acknowledged.
+
+#include "dns/signer.hpp"
+#include "registry/ports.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+namespace iotreg::registry {
+
+struct publisher_settings {
+  std::string zone;                    // apex with the final dot
+  std::filesystem::path zone_file;     // empty: do not write a file
+  std::chrono::milliseconds batch_window{10};
+  std::size_t batch_max = 1000;
+  std::chrono::milliseconds poll_interval{1000};  // safety net for missed wake-ups
+};
+
+class zone_publisher {
+ public:
+  using clock_fn = std::function<time_point()>;
+
+  zone_publisher(publisher_settings settings, zone_store& store, dns::zone_signer signer,
+                 clock_fn now = [] { return clock::now(); });
+  ~zone_publisher();
+  zone_publisher(const zone_publisher&) = delete;
+  zone_publisher& operator=(const zone_publisher&) = delete;
+
+  /// Builds the whole zone from the database with a serial above the last one published, and
+  /// publishes it. Blocking; call before start(). @throws on database or signing failure.
+  void rebuild();
+
+  /// Starts the signer thread. stop() (or the destructor) ends it.
+  void start();
+  void stop();
+
+  /// Tells the signer that a change was committed (cheap; wakes the thread).
+  void notify();
+
+  /// Blocks until the outbox row `change_id` is published, or the timeout passes.
+  /// @returns the first serial that contains the change.
+  std::optional<std::uint32_t> wait_published(std::int64_t change_id, std::chrono::milliseconds timeout);
+
+  /// The zone DNS readers should answer from (never null after rebuild()).
+  std::shared_ptr<const dns::zone_snapshot> snapshot() const;
+
+  /// Publishes pending changes once, synchronously (the thread's body; also for tests).
+  /// @returns the number of changes published.
+  std::size_t publish_pending();
+
+ private:
+  void run();
+  std::uint32_t next_serial();
+  void publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
+               const std::vector<std::int64_t>& ids);
+
+  publisher_settings settings_;
+  zone_store& store_;
+  dns::zone_signer signer_;
+  clock_fn now_;
+  std::atomic<std::shared_ptr<const dns::zone_snapshot>> current_;
+  std::optional<std::uint32_t> serial_;
+
+  // Wake-ups for the signer thread.
+  std::mutex wake_mutex_;
+  std::condition_variable wake_cv_;
+  bool wake_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+
+  // Recently published change ids, for waiters. Pruned by age so it stays small.
+  struct batch {
+    std::chrono::steady_clock::time_point at;
+    std::vector<std::int64_t> ids;
+  };
+  std::mutex published_mutex_;
+  std::condition_variable published_cv_;
+  std::unordered_map<std::int64_t, std::uint32_t> published_;
+  std::deque<batch> history_;
+};
+
+}  // namespace iotreg::registry

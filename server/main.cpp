@@ -1,0 +1,111 @@
+// iotregd: the composition root. Loads the configuration, opens the database, loads the CA and
+// the zone keys, rebuilds the zone from PostgreSQL, then serves HTTPS and DNS until SIGTERM.
+// No business rules live here.
+
+#include "api/router.hpp"
+#include "config/load.hpp"
+#include "db/api_key_store_pg.hpp"
+#include "db/device_store_pg.hpp"
+#include "db/migrate.hpp"
+#include "db/pool.hpp"
+#include "db/zone_store_pg.hpp"
+#include "registry/registry_service.hpp"
+#include "registry/zone_publisher.hpp"
+#include "server/daemon.hpp"
+#include "tools/state/state_layout.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+#include <thread>
+
+using namespace iotreg;
+
+namespace {
+
+constexpr const char* usage_text = "usage: iotregd --config FILE\n";
+
+int run(const config::settings& s) {
+  auto log = spdlog::default_logger()->clone("server");
+  spdlog::register_logger(log);
+  for (const char* name : {"api", "registry", "db"}) spdlog::register_logger(spdlog::default_logger()->clone(name));
+
+  db::pool pool(s.database.dsn, s.database.pool_size);
+  {
+    auto lease = pool.acquire();
+    db::migrate(lease.conn());
+  }
+
+  tools::state_layout layout(s.paths.state_dir);
+  auto ca = tools::load_ca_material(layout);
+  dns::zone_signer signer(tools::make_zone_parameters(s, ca), tools::load_zone_keys(layout, s.zone.name));
+
+  db::pg_zone_store zones(pool);
+  db::pg_device_store devices(pool);
+  db::pg_api_key_store keys(pool);
+
+  registry::zone_publisher publisher({.zone = s.zone.name,
+                                      .zone_file = s.zone.file,
+                                      .batch_window = s.zone.batch_window,
+                                      .batch_max = s.zone.batch_max},
+                                     zones, std::move(signer));
+  publisher.rebuild();
+  // Changes committed before a crash but never published are picked up at once.
+  publisher.publish_pending();
+  publisher.start();
+
+  registry::registry_service service({.zone = s.zone.name,
+                                      .tlsa_ttl = s.zone.tlsa_ttl,
+                                      .allow_label_ids = s.zone.allow_label_ids,
+                                      .device_validity = s.ca.device_validity,
+                                      .publish_timeout = s.server.publish_timeout},
+                                     devices, publisher, ca.issuing, ca.root);
+  registry::api_key_authenticator auth(keys);
+  api::router router(service, auth);
+
+  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);
+  d.add_https({.listen = {s.server.http_listen.host, s.server.http_listen.port},
+               .cert_chain_file = layout.server_cert,
+               .key_file = layout.server_key,
+               .max_body_bytes = s.server.max_body_bytes},
+              router);
+  d.add_dns({.listen = {s.server.dns_listen.host, s.server.dns_listen.port},
+             .transfer_allow = s.zone.transfer_allow},
+            [&publisher] { return publisher.snapshot(); });
+  log->info("iotregd serving zone {} (serial {}): https {}:{}, dns {}:{}", s.zone.name,
+            publisher.snapshot()->serial(), s.server.http_listen.host, s.server.http_listen.port,
+            s.server.dns_listen.host, s.server.dns_listen.port);
+  d.run();
+  publisher.stop();
+  log->info("iotregd stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<std::string> config_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if ((arg == "--config" || arg == "-c") && i + 1 < argc) {
+      config_path = argv[++i];
+    } else {
+      std::cerr << "iotregd: unexpected argument '" << arg << "'\n" << usage_text;
+      return 2;
+    }
+  }
+  if (!config_path) {
+    std::cerr << usage_text;
+    return 2;
+  }
+  try {
+    return run(config::load_file(*config_path));
+  } catch (const config::error& e) {
+    std::cerr << "iotregd: configuration error: " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    spdlog::critical("iotregd: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,238 @@
+// iotregctl: offline administration of an iotreg installation.
+//
+//   iotregctl --config FILE init [--api-key-file F]   migrate the database, create the CAs, the
+//                                                     zone keys, iotregd's TLS certificate and the
+//                                                     first admin API key (idempotent)
+//   iotregctl --config FILE zone ds                   print the DS record(s) of the zone's KSK
+//   iotregctl --config FILE apikey create --name N [--role admin] [--file F]
+
+#include "config/load.hpp"
+#include "db/api_key_store_pg.hpp"
+#include "db/migrate.hpp"
+#include "db/pool.hpp"
+#include "pki/ca.hpp"
+#include "registry/registry_service.hpp"
+#include "tools/state/state_layout.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace fs = std::filesystem;
+using namespace iotreg;
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: iotregctl --config FILE COMMAND\n"
+    "commands:\n"
+    "  init [--api-key-file F]       migrate the database and create the CAs, the zone's DNSSEC keys,\n"
+    "                                iotregd's TLS certificate and an admin API key; safe to re-run\n"
+    "  zone ds                       print the DS record of the zone's KSK (for the parent zone)\n"
+    "  apikey create --name NAME [--role admin] [--file F]\n"
+    "                                create an API key; printed once, or written to F (mode 0600)\n";
+
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct arguments {
+  std::optional<fs::path> config;
+  std::vector<std::string> command;
+  std::optional<std::string> api_key_file, name, role;
+};
+
+arguments parse_arguments(int argc, char** argv) {
+  arguments a;
+  auto value = [&](int& i, std::string_view flag) -> std::string {
+    if (i + 1 >= argc) throw usage_error(std::string(flag) + " needs a value");
+    return argv[++i];
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--config" || arg == "-c") a.config = value(i, arg);
+    else if (arg == "--api-key-file" || arg == "--file") a.api_key_file = value(i, arg);
+    else if (arg == "--name") a.name = value(i, arg);
+    else if (arg == "--role") a.role = value(i, arg);
+    else if (arg == "--help" || arg == "-h") throw usage_error("");
+    else if (arg.starts_with("-")) throw usage_error("unknown option " + std::string(arg));
+    else a.command.emplace_back(arg);
+  }
+  if (!a.config) throw usage_error("--config FILE is required");
+  if (a.command.empty()) throw usage_error("a command is required");
+  return a;
+}
+
+/// Writes a file atomically (temp file, fsync, rename) with `mode` from the start, so a secret
+/// (mode 0600) is never briefly world-readable.
+void write_file_atomically(const fs::path& path, const std::string& content, mode_t mode) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
+  ::fchmod(fd, mode);
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write " + path.string());
+  }
+}
+
+void say(const std::string& line) { std::cerr << "iotregctl: " << line << '\n'; }
+
+// Each piece of state is created only if missing, so init can be re-run safely and never
+// replaces a key that certificates or DS records already depend on.
+void init_ca(const config::settings& s, const tools::state_layout& l) {
+  using fs::perms;
+  tools::ensure_directory(l.root, perms::owner_all | perms::group_read | perms::group_exec | perms::others_read |
+                                      perms::others_exec);
+  tools::ensure_directory(l.ca_dir, perms::owner_all | perms::group_read | perms::group_exec |
+                                        perms::others_read | perms::others_exec);
+  tools::ensure_directory(l.ca_key_dir, perms::owner_all);
+  const auto now = std::chrono::system_clock::now();
+  if (!fs::exists(l.root_cert)) {
+    std::string cn = s.ca.root_common_name;
+    auto root = pki::create_root_ca(cn, s.ca.root_validity, now);
+    root.key.save_pem_file(l.root_key);
+    root.cert.save_pem_file(l.root_cert);
+    say("created root CA " + l.root_cert.string());
+  } else {
+    say("root CA exists: " + l.root_cert.string());
+  }
+  if (!fs::exists(l.issuing_cert)) {
+    pki::certificate_authority root{pki::certificate::load_pem_file(l.root_cert),
+                                    pki::private_key::load_pem_file(l.root_key)};
+    auto issuing = pki::create_issuing_ca(root, s.ca.issuing_common_name, s.ca.issuing_validity, now);
+    issuing.key.save_pem_file(l.issuing_key);
+    issuing.cert.save_pem_file(l.issuing_cert);
+    say("created issuing CA " + l.issuing_cert.string());
+  } else {
+    say("issuing CA exists: " + l.issuing_cert.string());
+  }
+}
+
+void init_dnssec(const config::settings& s, const tools::state_layout& l) {
+  tools::ensure_directory(l.dnssec_dir, fs::perms::owner_all);
+  struct wanted {
+    fs::path file;
+    dns::key_role role;
+    const char* name;
+  };
+  for (const auto& w : {wanted{l.ksk_file, dns::key_role::ksk, "KSK"}, wanted{l.zsk_file, dns::key_role::zsk, "ZSK"}}) {
+    if (fs::exists(w.file)) {
+      say(std::string(w.name) + " exists: " + w.file.string());
+      continue;
+    }
+    auto key = dns::dnssec_key::generate(13, w.role, s.zone.name);
+    key.save(w.file);
+    say(std::string("created ") + w.name + " (algorithm 13, key tag " + std::to_string(key.key_tag()) + ")");
+  }
+}
+
+void init_tls(const config::settings& s, const tools::state_layout& l) {
+  using fs::perms;
+  tools::ensure_directory(l.tls_dir, perms::owner_all | perms::group_read | perms::group_exec |
+                                         perms::others_read | perms::others_exec);
+  tools::ensure_directory(l.tls_key_dir, perms::owner_all);
+  if (fs::exists(l.server_cert) && fs::exists(l.server_key)) {
+    say("server TLS certificate exists: " + l.server_cert.string());
+    return;
+  }
+  auto ca = tools::load_ca_material(l);
+  auto key = pki::private_key::generate_p256();
+  auto cert = pki::issue_server_certificate(ca.issuing, key, s.server.tls_names, s.server.tls_addresses,
+                                            std::chrono::days(825), std::chrono::system_clock::now());
+  key.save_pem_file(l.server_key);
+  // The chain iotregd sends: its certificate, then the issuing CA (clients trust the root).
+  std::vector<pki::certificate> chain{cert, ca.issuing.cert};
+  write_file_atomically(l.server_cert, pki::pem_chain(chain), 0644);
+  say("created server TLS certificate " + l.server_cert.string());
+}
+
+void emit_api_key(const std::string& key, const std::optional<std::string>& file) {
+  if (file) {
+    write_file_atomically(*file, key + "\n", 0600);
+    say("API key written to " + *file + " (mode 0600)");
+  } else {
+    std::cout << key << std::endl;
+    say("this API key is shown once; store it now");
+  }
+}
+
+int run_init(const config::settings& s, const arguments& a) {
+  db::pool pool(s.database.dsn, 1);
+  {
+    auto lease = pool.acquire();
+    db::migrate(lease.conn());
+  }
+  say("database migrated");
+  tools::state_layout layout(s.paths.state_dir);
+  init_ca(s, layout);
+  init_dnssec(s, layout);
+  init_tls(s, layout);
+
+  db::pg_api_key_store keys(pool);
+  if (keys.count_active("admin") == 0) {
+    auto key = registry::generate_api_key();
+    keys.insert("admin", "admin", registry::api_key_hash(key));
+    emit_api_key(key, a.api_key_file);
+  } else {
+    say("an admin API key exists; use `iotregctl apikey create` for another");
+  }
+  return 0;
+}
+
+int run_zone_ds(const config::settings& s) {
+  tools::state_layout layout(s.paths.state_dir);
+  auto keys = tools::load_zone_keys(layout, s.zone.name);
+  for (const auto& k : keys) {
+    if (k.role() == dns::key_role::ksk) std::cout << k.ds_text(2) << '\n';
+  }
+  return 0;
+}
+
+int run_apikey_create(const config::settings& s, const arguments& a) {
+  if (!a.name || a.name->empty()) throw usage_error("apikey create needs --name NAME");
+  std::string role = a.role.value_or("admin");
+  if (role != "admin") throw usage_error("unknown role '" + role + "' (only admin exists for now)");
+  db::pool pool(s.database.dsn, 1);
+  db::pg_api_key_store keys(pool);
+  auto key = registry::generate_api_key();
+  keys.insert(*a.name, role, registry::api_key_hash(key));
+  emit_api_key(key, a.api_key_file);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    auto a = parse_arguments(argc, argv);
+    auto s = config::load_file(*a.config);
+    const auto& c = a.command;
+    if (c.size() == 1 && c[0] == "init") return run_init(s, a);
+    if (c.size() == 2 && c[0] == "zone" && c[1] == "ds") return run_zone_ds(s);
+    if (c.size() == 2 && c[0] == "apikey" && c[1] == "create") return run_apikey_create(s, a);
+    throw usage_error("unknown command: " + c[0]);
+  } catch (const usage_error& e) {
+    if (*e.what()) std::cerr << "iotregctl: " << e.what() << "\n";
+    std::cerr << usage_text;
+    return 2;
+  } catch (const config::error& e) {
+    std::cerr << "iotregctl: configuration error: " << e.what() << '\n';
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "iotregctl: " << e.what() << '\n';
+    return 1;
+  }
+}

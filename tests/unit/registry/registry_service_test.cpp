@@ -1,0 +1,183 @@
+// The enrollment use cases against in-memory ports, a real CA and a real signer: what the API
+// relies on (errors as values, the serial in the reply, nothing stored on refusal).
+
+#include "dns/keys.hpp"
+#include "dns/signer.hpp"
+#include "dns/zone_snapshot.hpp"
+#include "memory_store.hpp"
+#include "pki/ca.hpp"
+#include "pki/digest.hpp"
+#include "pki/key.hpp"
+#include "registry/registry_service.hpp"
+#include "registry/zone_publisher.hpp"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <catch2/catch.hpp>
+
+using namespace iotreg;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* zone = "iotregistry.test.";
+constexpr const char* eid1 = "89049032123451234512345678901235";
+constexpr const char* eid2 = "89086030202200000022000023022943";
+
+std::string make_csr_pem(const pki::private_key& key) {
+  X509_REQ* req = X509_REQ_new();
+  X509_REQ_set_version(req, 0);
+  X509_REQ_set_pubkey(req, key.native());
+  X509_REQ_sign(req, key.native(), EVP_sha256());
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509_REQ(bio, req);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(n));
+  BIO_free(bio);
+  X509_REQ_free(req);
+  return pem;
+}
+
+struct fixture {
+  registry::testing::memory_store store;
+  pki::certificate_authority root = pki::create_root_ca("Test Root", std::chrono::days(3650), registry::clock::now());
+  pki::certificate_authority issuing =
+      pki::create_issuing_ca(root, "Test Issuing", std::chrono::days(365), registry::clock::now());
+  registry::zone_publisher publisher{{.zone = zone, .zone_file = {}, .batch_window = 1ms, .batch_max = 100},
+                                     store, make_signer()};
+  registry::registry_service service{{.zone = zone, .publish_timeout = 5000ms}, store, publisher, issuing, root.cert};
+
+  dns::zone_signer make_signer() {
+    dns::zone_parameters p;
+    p.apex = zone;
+    p.soa_mname = "ns1.iotregistry.test.";
+    p.soa_rname = "hostmaster.iotregistry.test.";
+    p.ns = {"ns1.iotregistry.test."};
+    p.root_ca_der = root.cert.der();
+    std::vector<dns::dnssec_key> keys;
+    keys.push_back(dns::dnssec_key::generate(13, dns::key_role::ksk, zone));
+    keys.push_back(dns::dnssec_key::generate(13, dns::key_role::zsk, zone));
+    return dns::zone_signer(p, std::move(keys));
+  }
+
+  fixture() {
+    publisher.rebuild();
+    publisher.start();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("registry/enroll publishes, then get and revoke") {
+  fixture f;
+  auto key = pki::private_key::generate_p256();
+  auto first_serial = f.publisher.snapshot()->serial();
+
+  auto e = f.service.enroll({eid1, make_csr_pem(key), std::nullopt});
+  REQUIRE(e.has_value());
+  CHECK(e->device_id == eid1);
+  CHECK(e->dns_name == std::string(eid1) + "._device.iotregistry.test");
+  REQUIRE(e->zone_serial.has_value());
+  CHECK(dns::serial_lt(first_serial, *e->zone_serial));
+  CHECK(f.publisher.snapshot()->serial() == *e->zone_serial);
+  // The TLSA is 3 1 1 over the key the CSR carried.
+  auto spki = key.spki_der();
+  auto digest = pki::to_hex(pki::sha256(spki));
+  CHECK(e->tlsa == std::string(eid1) + "._device.iotregistry.test. 300 IN TLSA 3 1 1 " + digest);
+  CHECK(e->chain_pem == f.issuing.cert.pem() + f.root.cert.pem());
+
+  auto g = f.service.get(eid1);
+  REQUIRE(g.has_value());
+  CHECK(g->status == registry::device_status::active);
+  CHECK(g->certificate_pem == e->certificate_pem);
+  CHECK(g->zone_serial == e->zone_serial);
+
+  auto r = f.service.revoke(eid1);
+  REQUIRE(r.has_value());
+  CHECK(dns::serial_lt(*e->zone_serial, r->zone_serial));
+  auto again = f.service.revoke(eid1);
+  REQUIRE(again.has_error());
+  CHECK(again.error().code == registry::errc::device_already_revoked);
+  CHECK(f.service.get(eid1)->status == registry::device_status::revoked);
+}
+
+TEST_CASE("registry/refusals change nothing") {
+  fixture f;
+  auto key = pki::private_key::generate_p256();
+  auto csr = make_csr_pem(key);
+  REQUIRE(f.service.enroll({eid1, csr, std::nullopt}).has_value());
+  const auto changes = f.store.change_count();
+
+  struct row {
+    const char* name;
+    std::string id;
+    std::string csr;
+    registry::errc expected;
+  };
+  std::string tampered = csr;
+  tampered[tampered.size() / 2] = tampered[tampered.size() / 2] == 'A' ? 'B' : 'A';
+  auto c = GENERATE_COPY(values<row>({
+      {"error/duplicate", eid1, csr, registry::errc::device_exists},
+      {"error/bad check digits", "89049032123451234512345678901234", csr, registry::errc::invalid_device_id},
+      {"error/label not allowed", "sensor-1", csr, registry::errc::invalid_device_id},
+      {"error/not pem", eid2, "hello", registry::errc::csr_not_pem},
+  }));
+  INFO(c.name);
+  auto r = f.service.enroll({c.id, c.csr, std::nullopt});
+  REQUIRE(r.has_error());
+  CHECK(r.error().code == c.expected);
+  CHECK(f.store.change_count() == changes);
+  CHECK_FALSE(f.store.find(zone, eid2).has_value());
+
+  // A tampered CSR never gets as far as the store, whatever the parser calls it.
+  auto t = f.service.enroll({eid2, tampered, std::nullopt});
+  REQUIRE(t.has_error());
+  CHECK(f.store.change_count() == changes);
+}
+
+TEST_CASE("registry/unknown devices") {
+  fixture f;
+  CHECK(f.service.get(eid2).error().code == registry::errc::device_not_found);
+  CHECK(f.service.revoke(eid2).error().code == registry::errc::device_not_found);
+}
+
+TEST_CASE("registry/api keys are checked by hash") {
+  registry::testing::memory_store store;
+  auto key = registry::generate_api_key();
+  CHECK(key.size() == 7 + 64);
+  store.insert("admin", "admin", registry::api_key_hash(key));
+  registry::api_key_authenticator auth(store);
+  CHECK(auth.authenticate(key).has_value());
+  CHECK(auth.authenticate(key + "0").error().code == registry::errc::unauthenticated);
+  CHECK(auth.authenticate("").error().code == registry::errc::unauthenticated);
+  auto other = registry::generate_api_key();
+  CHECK(other != key);
+  CHECK(auth.authenticate(other).error().code == registry::errc::unauthenticated);
+}
+
+TEST_CASE("registry/the publisher continues the serial across rebuilds") {
+  registry::testing::memory_store store;
+  fixture f;  // for its CA
+  registry::zone_publisher p{{.zone = zone, .zone_file = {}, .batch_window = 0ms, .batch_max = 2}, store,
+                             f.make_signer()};
+  store.mark_published(zone, 4294967294u, {});
+  p.rebuild();
+  CHECK(p.snapshot()->serial() == 4294967295u);
+  // Three changes with batches of two: two serials, wrapping around 2^32 as RFC 1982 allows.
+  for (const char* id : {eid1, eid2, "89044045116727494800000004479366"}) {
+    registry::new_enrollment e;
+    e.zone = zone;
+    e.device_id = id;
+    e.tlsa.association.assign(32, 0xab);
+    REQUIRE(store.insert_enrollment(e).has_value());
+  }
+  CHECK(p.publish_pending() == 2);
+  CHECK(p.publish_pending() == 1);
+  CHECK(p.publish_pending() == 0);
+  CHECK(store.last_serial(zone) == 1u);
+  CHECK(p.wait_published(3, 0ms) == 1u);
+  CHECK(p.wait_published(1, 0ms) == 0u);
+  CHECK_FALSE(p.wait_published(99, 1ms).has_value());
+}

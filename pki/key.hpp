@@ -1,0 +1,57 @@
+#pragma once
+// Private keys: generation, PKCS#8 PEM import/export and the public half as SPKI DER.
+
+#include "pki/ossl.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iotreg::pki {
+
+enum class key_type { ec_p256, ec_p384, ed25519, rsa2048, rsa3072 };
+
+/// Human-readable key type of `key`: "EC P-256", "EC P-384", "RSA 2048", "Ed25519", "Ed448",
+/// "EC <curve>" or the OpenSSL type name otherwise. `key` must not be null. Never throws except bad_alloc.
+std::string describe_key(const EVP_PKEY* key);
+
+/// An asymmetric private key. Movable, not copyable; a moved-from key may only be destroyed or
+/// assigned to. Const member functions are safe to call from several threads at once.
+class private_key {
+ public:
+  /// Takes ownership of `key`, which must hold a private key. Throws std::invalid_argument if null.
+  explicit private_key(evp_pkey_ptr key);
+
+  /// A fresh ECDSA P-256 key (named curve). Throws ossl_error.
+  static private_key generate_p256();
+  /// A fresh key of type `t`. RSA keys use e = 65537. Throws ossl_error.
+  static private_key generate(key_type t);
+  /// Parses an unencrypted private key in PEM (PKCS#8 "PRIVATE KEY" or a traditional
+  /// "EC/RSA PRIVATE KEY"). Never prompts for a passphrase: an encrypted key fails.
+  /// Throws ossl_error if `pem` holds no usable private key.
+  static private_key from_pem(std::string_view pem);
+  /// Reads `p` and parses it with from_pem (blocking). Throws std::system_error, ossl_error.
+  static private_key load_pem_file(const std::filesystem::path& p);
+
+  /// Writes the key as unencrypted PKCS#8 PEM to `p` atomically (see write_file_atomic): the file
+  /// has mode 0600 from its creation on, whatever the umask. Blocking.
+  /// Throws std::system_error on I/O failure, ossl_error if encoding fails.
+  void save_pem_file(const std::filesystem::path& p) const;
+
+  /// Unencrypted PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"). Secret: keep it out of logs and
+  /// cleanse it when done. Throws ossl_error.
+  std::string pem() const;
+  /// DER SubjectPublicKeyInfo of the public half. Throws ossl_error.
+  std::vector<std::uint8_t> spki_der() const;
+  /// "EC P-256", "RSA 2048", ... (see describe_key).
+  std::string description() const { return describe_key(key_.get()); }
+  /// The key, owned by this object. Never null unless moved from.
+  EVP_PKEY* native() const noexcept { return key_.get(); }
+
+ private:
+  evp_pkey_ptr key_;
+};
+
+}  // namespace iotreg::pki

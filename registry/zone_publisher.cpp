@@ -71,16 +71,16 @@ void zone_publisher::rebuild() {
 std::size_t zone_publisher::publish_pending() {
   auto changes = store_.pending_changes(settings_.zone, settings_.batch_max);
   if (changes.empty()) return 0;
-  std::vector<dns::change> batch;
+  std::vector<dns::change> dns_changes;
   std::vector<std::int64_t> ids;
-  batch.reserve(changes.size());
+  dns_changes.reserve(changes.size());
   ids.reserve(changes.size());
   for (const auto& c : changes) {
-    batch.push_back(to_dns(c));
+    dns_changes.push_back(to_dns(c));
     ids.push_back(c.id);
   }
   std::uint32_t serial = next_serial();
-  signer_.apply(batch, serial, now_());
+  signer_.apply(dns_changes, serial, now_());
   publish(signer_.snapshot(), serial, ids);
   return changes.size();
 }

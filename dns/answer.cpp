@@ -1,0 +1,120 @@
+#include "dns/answer.hpp"
+
+#include "dns/nsec3_chain.hpp"
+#include "dns/rr_types.hpp"
+
+#include <optional>
+#include <set>
+
+namespace iotreg::dns::detail {
+namespace {
+
+class builder {
+ public:
+  builder(const zone_data& z, bool dnssec) : z_(z), dnssec_(dnssec) {}
+
+  void add_rrset(std::vector<rr_ref>& out, name_view owner, const rrset& s, bool with_sigs) {
+    for (const auto& rd : s.rdata) out.push_back({owner, s.type, s.ttl, rd});
+    if (with_sigs) add_sigs(out, owner, s, s.ttl);
+  }
+
+  void add_sigs(std::vector<rr_ref>& out, name_view owner, const rrset& s, std::uint32_t ttl) {
+    for (const auto& sig : s.rrsig) out.push_back({owner, rr_type::rrsig, ttl, sig});
+  }
+
+  void add_nsec3(std::vector<rr_ref>& out, const nsec3_record& r) {
+    out.push_back({r.owner, rr_type::nsec3, z_.nsec3_ttl, r.rdata});
+    for (const auto& sig : r.rrsig) out.push_back({r.owner, rr_type::rrsig, z_.nsec3_ttl, sig});
+  }
+
+  /// SOA for a negative answer, with the negative TTL (RFC 2308 §3, RFC 9077).
+  void add_negative_soa(answer& a) {
+    const rrset* soa = z_.soa();
+    if (soa == nullptr) return;
+    for (const auto& rd : soa->rdata) a.authority_section.push_back({z_.apex, soa->type, z_.nsec3_ttl, rd});
+    if (dnssec_) add_sigs(a.authority_section, z_.apex, *soa, z_.nsec3_ttl);
+  }
+
+  answer nodata(name_view qname) {
+    answer a;
+    add_negative_soa(a);
+    if (dnssec_) {
+      const auto it = z_.nsec3.find(nsec3_hash_of(qname));
+      if (it != z_.nsec3.end()) add_nsec3(a.authority_section, it->second);
+    }
+    return a;
+  }
+
+  /// RFC 5155 §7.2.2: closest encloser proof plus the wildcard denial.
+  answer nxdomain(name_view qname) {
+    answer a;
+    a.rcode = rcode::nxdomain;
+    add_negative_soa(a);
+    if (!dnssec_ || z_.nsec3.empty()) return a;
+    name_view encloser = qname;
+    name_view next_closer = qname;
+    while (!name_exists(z_, encloser) && label_count(encloser) > label_count(z_.apex)) {
+      next_closer = encloser;
+      encloser = parent_of(encloser);
+    }
+    std::set<nsec3_hash> added;
+    const auto add_once = [&](std::map<nsec3_hash, nsec3_record>::const_iterator it) {
+      if (it != z_.nsec3.end() && added.insert(it->first).second) {
+        add_nsec3(a.authority_section, it->second);
+      }
+    };
+    add_once(z_.nsec3.find(nsec3_hash_of(encloser)));
+    add_once(nsec3_predecessor(z_, nsec3_hash_of(next_closer)));
+    const wire_name wildcard = prepend_label(std::string_view("*"), encloser);
+    add_once(nsec3_predecessor(z_, nsec3_hash_of(wildcard)));
+    return a;
+  }
+
+  answer run(name_view qname, std::uint16_t qtype) {
+    if (qtype == rr_type::nsec3) {
+      if (auto a = nsec3_owner_answer(qname)) return std::move(*a);
+    }
+    const auto it = z_.nodes.find(qname);
+    if (it == z_.nodes.end()) return name_exists(z_, qname) ? nodata(qname) : nxdomain(qname);
+    const node& n = it->second;
+    answer a;
+    if (qtype == rr_type::any) {
+      for (const auto& s : n.rrsets) add_rrset(a.answer_section, it->first, s, dnssec_);
+    } else if (qtype == rr_type::rrsig) {
+      for (const auto& s : n.rrsets) add_sigs(a.answer_section, it->first, s, s.ttl);
+    } else if (const rrset* s = n.find(qtype)) {
+      add_rrset(a.answer_section, it->first, *s, dnssec_);
+    }
+    return a.answer_section.empty() ? nodata(qname) : a;
+  }
+
+ private:
+  /// qtype NSEC3 for <hash>.<apex> that is in the chain: the record itself.
+  std::optional<answer> nsec3_owner_answer(name_view qname) {
+    if (label_count(qname) != label_count(z_.apex) + 1) return std::nullopt;
+    const auto hash = base32hex_hash(qname.subspan(1, qname[0]));
+    if (!hash) return std::nullopt;
+    const auto it = z_.nsec3.find(*hash);
+    if (it == z_.nsec3.end()) return std::nullopt;
+    answer a;
+    a.answer_section.push_back({it->second.owner, rr_type::nsec3, z_.nsec3_ttl, it->second.rdata});
+    if (dnssec_) {
+      for (const auto& sig : it->second.rrsig) {
+        a.answer_section.push_back({it->second.owner, rr_type::rrsig, z_.nsec3_ttl, sig});
+      }
+    }
+    return a;
+  }
+
+  const zone_data& z_;
+  bool dnssec_;
+};
+
+}  // namespace
+
+answer lookup(const zone_data& z, name_view qname, std::uint16_t qtype, bool dnssec) {
+  const wire_name lower = lowercase(qname);
+  return builder(z, dnssec).run(lower, qtype);
+}
+
+}  // namespace iotreg::dns::detail

@@ -1,0 +1,51 @@
+#pragma once
+// Answering DNS messages from a zone snapshot: queries, AXFR and IXFR (as a full transfer).
+// No ldns here: the server module includes this header. Pure function of its inputs.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace iotreg::dns {
+
+class zone_snapshot;
+
+enum class transport { udp, tcp };
+
+struct query_context {
+  transport via = transport::udp;
+  bool transfer_allowed = false;  ///< the caller decided (ACL/TSIG) that AXFR/IXFR may be served
+};
+
+/// Answers one DNS message (without the TCP length prefix). Returns no message (drop: a response
+/// with QR=1, or fewer than 12 octets), one message, or several (zone transfer over TCP).
+/// Never throws for hostile input; allocation failure may still throw std::bad_alloc.
+///
+/// - Malformed (truncated, bad label type, compression loop or forward pointer, name > 255
+///   octets, trailing data, more than one OPT, message > 65535 octets) or QDCOUNT != 1 →
+///   FORMERR echoing the ID. Opcode other than QUERY → NOTIMP (NOTIFY comes later).
+/// - EDNS version > 0 → BADVERS. A query with OPT gets an OPT back (UDP size 1232, DO echoed).
+/// - zone == nullptr (not loaded yet) → SERVFAIL (checked after the message parsed).
+/// - qclass not IN or ANY, or qname not at or under the apex → REFUSED.
+/// - Otherwise authoritative (AA=1, RA=0, ID/RD/CD echoed, question copied, owners compressed):
+///   positive answer (+RRSIGs with DO); NODATA (SOA with TTL min(SOA TTL, MINIMUM) + RRSIG, and
+///   with DO the NSEC3 matching qname); NXDOMAIN (SOA, and with DO the RFC 5155 §7.2.2 closest
+///   encloser proof: NSEC3s matching the closest encloser and covering the next closer name and
+///   the wildcard, deduplicated, each signed). Empty non-terminals answer NODATA.
+///   qtype ANY returns every RRset at the name (+RRSIGs with DO); qtype RRSIG returns the
+///   name's RRSIGs; qtype NSEC3 at an NSEC3 owner returns that NSEC3 (other queries treat NSEC3
+///   owners as non-existent, RFC 5155 §7.2.8). Meta types OPT/TSIG/TKEY as qtype → FORMERR,
+///   MAILA/MAILB → NOTIMP.
+/// - UDP: a reply larger than the client's limit (512 without EDNS, else the EDNS size clamped
+///   to 512..1232) becomes header + question (+OPT) with TC=1.
+/// - AXFR: over TCP with ctx.transfer_allowed, qname = apex: the whole zone (RRSIG, NSEC3,
+///   DNSKEY included) from SOA to SOA in messages of at most 16 KiB, question in the first only.
+///   Otherwise REFUSED (AXFR over UDP too).
+/// - IXFR (no journal yet): over TCP an AXFR-style full zone (RFC 1995 §4); over UDP only the
+///   current SOA, which tells the client to retry over TCP (RFC 1995 §2). REFUSED when transfers
+///   are not allowed.
+std::vector<std::vector<std::uint8_t>> handle_message(const zone_snapshot* zone,
+                                                      std::span<const std::uint8_t> query,
+                                                      const query_context& ctx);
+
+}  // namespace iotreg::dns

@@ -1,0 +1,82 @@
+#pragma once
+// The zone signer: builds the signed zone from parameters and devices, then keeps it signed as
+// devices come and go, re-signing only what changed (STYLE.md §5.7: a pure step taking `now`).
+
+#include "dns/keys.hpp"
+#include "dns/serial.hpp"
+#include "dns/tlsa.hpp"
+#include "dns/zone_parameters.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace iotreg::dns {
+
+using time_point = std::chrono::system_clock::time_point;
+
+class zone_snapshot;
+
+/// A device as published: its TLSA RRset at <device_id>._device.<zone>.
+struct device_record {
+  std::string device_id;  ///< must pass is_dns_safe_label()
+  std::vector<tlsa_rdata> tlsa;
+};
+
+/// One change to apply. upsert replaces the device's TLSA RRset (an empty tlsa list removes the
+/// name, like remove); remove deletes the name.
+struct change {
+  enum class kind { upsert, remove };
+  kind op = kind::upsert;
+  std::string device_id;
+  std::vector<tlsa_rdata> tlsa;
+};
+
+/// Owns one zone's content and keys.
+/// @par Thread safety: NOT thread-safe; one owner (the zone's strand or thread) calls build(),
+/// apply() and snapshot(). The snapshots it hands out are immutable and may be read anywhere.
+class zone_signer {
+ public:
+  /// @param keys at least one KSK and one ZSK, all for params.apex.
+  /// @throw std::invalid_argument if params or keys are inconsistent (bad names, addresses outside
+  ///        the zone, missing key role, key for another zone).
+  zone_signer(zone_parameters params, std::vector<dnssec_key> keys);
+  ~zone_signer();
+  zone_signer(zone_signer&&) noexcept;
+  zone_signer& operator=(zone_signer&&) noexcept;
+
+  /// Full build from every device: all RRsets, the NSEC3 chain ("1 0 0 -"), signatures on
+  /// everything (DNSKEY by the KSKs, the rest by the ZSKs) valid from now - inception_offset to
+  /// now + signature_validity, SOA serial `serial`. Duplicate device ids: the last one wins.
+  /// @throw std::invalid_argument for an invalid device id; boost::system::system_error on
+  ///        ldns/OpenSSL failure (the previous content is then kept).
+  void build(std::span<const device_record> devices, std::uint32_t serial, time_point now);
+
+  /// Incremental update: applies `changes` in order (idempotent: an upsert with identical data
+  /// and the removal of an absent device change nothing), re-signs only the changed RRsets,
+  /// inserts/removes their NSEC3 records (and those of empty non-terminals such as
+  /// _device.<zone> as they appear or disappear), fixes and re-signs the predecessors, and sets
+  /// the SOA serial to `serial` (re-signing the SOA once) if anything changed or the serial
+  /// differs. Nothing happens when neither is the case.
+  /// Precondition: build() was called; `serial` equals serial() or follows it (RFC 1982).
+  /// @throw std::logic_error if not built; std::invalid_argument for a bad device id or a serial
+  ///        that goes backwards; boost::system::system_error on ldns/OpenSSL failure (the zone is
+  ///        then left as it was).
+  void apply(std::span<const change> changes, std::uint32_t serial, time_point now);
+
+  /// The zone as last built/applied, or nullptr before build(). Cheap: returns the shared
+  /// snapshot made at the end of build()/apply().
+  std::shared_ptr<const zone_snapshot> snapshot() const;
+
+  /// Current SOA serial (0 before build()).
+  std::uint32_t serial() const noexcept;
+
+ private:
+  struct state;
+  std::unique_ptr<state> st_;
+};
+
+}  // namespace iotreg::dns

@@ -1,0 +1,91 @@
+#pragma once
+// Internal: the zone as the signer edits it and snapshots publish it. Every record is kept in wire
+// form (uncompressed, owner lower-cased) so that signing, serving and writing need no re-parsing,
+// and so that a snapshot is plain data that many threads may read at once.
+//
+// Keyed for incremental change: owners in canonical order (std::map, O(log n) insert/erase, and
+// all descendants of a name follow it contiguously, which makes empty non-terminal and closest
+// encloser checks a single lower_bound); NSEC3 records by raw hash, whose byte order is the
+// canonical order of their base32hex owners, so predecessor/successor lookups are O(log n).
+
+#include "dns/nsec3.hpp"
+#include "dns/wire_name.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+namespace iotreg::dns::detail {
+
+/// One RRset and its signatures.
+struct rrset {
+  std::uint16_t type = 0;
+  std::uint32_t ttl = 0;
+  std::vector<bytes> rdata;  ///< canonical order (RFC 4034 §6.3), no duplicates
+  std::vector<bytes> rrsig;  ///< RRSIG RDATA covering this RRset, one per signing key
+
+  /// Sorts rdata canonically and drops duplicates.
+  void canonicalize() {
+    std::sort(rdata.begin(), rdata.end());  // lexicographic unsigned octets = canonical order
+    rdata.erase(std::unique(rdata.begin(), rdata.end()), rdata.end());
+  }
+};
+
+/// All RRsets at one owner name, sorted by type.
+struct node {
+  std::vector<rrset> rrsets;
+
+  const rrset* find(std::uint16_t type) const noexcept {
+    for (const auto& s : rrsets) {
+      if (s.type == type) return &s;
+    }
+    return nullptr;
+  }
+  rrset* find(std::uint16_t type) noexcept {
+    for (auto& s : rrsets) {
+      if (s.type == type) return &s;
+    }
+    return nullptr;
+  }
+  /// Inserts or replaces the RRset of s.type, keeping type order.
+  void put(rrset s) {
+    auto it = std::lower_bound(rrsets.begin(), rrsets.end(), s.type,
+                               [](const rrset& r, std::uint16_t t) { return r.type < t; });
+    if (it != rrsets.end() && it->type == s.type)
+      *it = std::move(s);
+    else
+      rrsets.insert(it, std::move(s));
+  }
+  /// Types present, ascending.
+  std::vector<std::uint16_t> types() const {
+    std::vector<std::uint16_t> t;
+    t.reserve(rrsets.size());
+    for (const auto& s : rrsets) t.push_back(s.type);
+    return t;
+  }
+};
+
+/// One NSEC3 record (RFC 5155) for an existing name, with its signatures.
+struct nsec3_record {
+  wire_name owner;                   ///< <base32hex(hash)>.<apex>
+  wire_name original;                ///< the name it stands for (for diagnostics and rebuilds)
+  std::vector<std::uint16_t> types;  ///< type bitmap content, ascending
+  nsec3_hash next{};                 ///< next hashed owner in the chain
+  bytes rdata;                       ///< wire RDATA built from the fields above
+  std::vector<bytes> rrsig;
+};
+
+struct zone_data {
+  wire_name apex;
+  std::map<wire_name, node, canonical_less> nodes;
+  std::map<nsec3_hash, nsec3_record> nsec3;
+  std::uint32_t nsec3_ttl = 0;  ///< min(SOA MINIMUM, SOA TTL) (RFC 9077); also the negative TTL
+
+  const rrset* soa() const noexcept {
+    const auto it = nodes.find(apex);
+    return it == nodes.end() ? nullptr : it->second.find(6);
+  }
+};
+
+}  // namespace iotreg::dns::detail

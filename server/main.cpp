@@ -9,6 +9,7 @@
 #include "db/migrate.hpp"
 #include "db/pool.hpp"
 #include "db/zone_store_pg.hpp"
+#include "dns/zone_snapshot.hpp"
 #include "registry/registry_service.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"

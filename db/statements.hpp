@@ -1,0 +1,37 @@
+#pragma once
+// The names of db/'s prepared statements; their SQL is in statements.cpp, the only place with SQL
+// besides the migrations. The pool registers all of them on every new connection.
+
+#include <pqxx/connection>
+
+namespace iotreg::db::stmt {
+
+// devices, certificates (device_store)
+inline constexpr const char* device_insert = "device_insert";
+inline constexpr const char* certificate_insert = "certificate_insert";
+inline constexpr const char* zone_change_add = "zone_change_add";
+inline constexpr const char* audit_enroll = "audit_enroll";
+inline constexpr const char* device_find = "device_find";
+inline constexpr const char* device_lock = "device_lock";
+inline constexpr const char* device_set_revoked = "device_set_revoked";
+inline constexpr const char* certificates_revoke = "certificates_revoke";
+inline constexpr const char* zone_change_remove = "zone_change_remove";
+inline constexpr const char* audit_revoke = "audit_revoke";
+
+// zones and the outbox (zone_store)
+inline constexpr const char* zone_active_tlsa = "zone_active_tlsa";
+inline constexpr const char* zone_pending = "zone_pending";
+inline constexpr const char* zone_last_serial = "zone_last_serial";
+inline constexpr const char* zone_state_upsert = "zone_state_upsert";
+inline constexpr const char* zone_changes_mark = "zone_changes_mark";
+
+// api keys (api_key_store)
+inline constexpr const char* api_key_find_active = "api_key_find_active";
+inline constexpr const char* api_key_insert = "api_key_insert";
+inline constexpr const char* api_key_count_active = "api_key_count_active";
+
+/// Registers every statement above on `c`. libpqxx prepares them on the server on first use, so
+/// this works before the schema exists.
+void prepare_all(pqxx::connection& c);
+
+}  // namespace iotreg::db::stmt

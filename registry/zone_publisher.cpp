@@ -63,7 +63,8 @@ void zone_publisher::rebuild() {
     records.push_back({d.device_id, {{d.tlsa.usage, d.tlsa.selector, d.tlsa.matching, d.tlsa.association}}});
   }
   std::uint32_t serial = next_serial();  // continues above a serial this process already used
-  signer_.build(records, serial, now_());
+  last_full_build_ = now_();
+  signer_.build(records, serial, last_full_build_);
   publish(signer_.snapshot(), serial, {});
   log()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(), serial);
 }
@@ -142,6 +143,17 @@ void zone_publisher::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::size_t zone_publisher::step() {
+  if (now_() - last_full_build_ >= settings_.full_resign_interval) rebuild();
+  // Drain: keep going while full batches come back, so a burst does not wait for wake-ups.
+  std::size_t total = 0;
+  for (;;) {
+    std::size_t n = publish_pending();
+    total += n;
+    if (n < settings_.batch_max) return total;
+  }
+}
+
 void zone_publisher::run() {
   bool rebuild_needed = false;
   for (;;) {
@@ -163,9 +175,7 @@ void zone_publisher::run() {
         rebuild();
         rebuild_needed = false;
       }
-      // Drain: keep going while full batches come back, so a burst does not wait for wake-ups.
-      while (publish_pending() == settings_.batch_max) {
-      }
+      step();
     } catch (const std::exception& e) {
       log()->error("zone {}: publication failed, retrying from the database: {}", settings_.zone, e.what());
       rebuild_needed = true;

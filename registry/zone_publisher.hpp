@@ -32,6 +32,10 @@ struct publisher_settings {
   std::chrono::milliseconds batch_window{10};
   std::size_t batch_max = 1000;
   std::chrono::milliseconds poll_interval{1000};  // safety net for missed wake-ups
+  // Every RRSIG must be replaced well before it expires, also for RRsets that never change.
+  // Until per-RRset refresh exists (issue #3) the whole zone is rebuilt at this interval;
+  // choose a quarter of the signature validity or less.
+  std::chrono::seconds full_resign_interval = std::chrono::days(3);
 };
 
 class zone_publisher {
@@ -66,6 +70,10 @@ class zone_publisher {
   /// @returns the number of changes published.
   std::size_t publish_pending();
 
+  /// One turn of the signer thread: re-signs the whole zone if the last full build is older than
+  /// full_resign_interval, then publishes every pending change. @returns the changes published.
+  std::size_t step();
+
  private:
   void run();
   std::uint32_t next_serial();
@@ -78,6 +86,7 @@ class zone_publisher {
   clock_fn now_;
   std::atomic<std::shared_ptr<const dns::zone_snapshot>> current_;
   std::optional<std::uint32_t> serial_;
+  time_point last_full_build_{};
 
   // Wake-ups for the signer thread.
   std::mutex wake_mutex_;

@@ -181,3 +181,24 @@ TEST_CASE("registry/the publisher continues the serial across rebuilds") {
   CHECK(p.wait_published(1, 0ms) == 0u);
   CHECK_FALSE(p.wait_published(99, 1ms).has_value());
 }
+
+TEST_CASE("registry/the zone is re-signed before its signatures expire, changes or not") {
+  registry::testing::memory_store store;
+  fixture f;  // for its CA and signer parameters
+  registry::time_point now = registry::clock::now();
+  registry::zone_publisher p{{.zone = zone,
+                              .zone_file = {},
+                              .batch_window = 0ms,
+                              .batch_max = 10,
+                              .full_resign_interval = std::chrono::days(3)},
+                             store, f.make_signer(), [&] { return now; }};
+  p.rebuild();
+  const auto first = p.snapshot()->serial();
+  now += std::chrono::days(2);
+  CHECK(p.step() == 0);
+  CHECK(p.snapshot()->serial() == first);  // nothing due, nothing changed
+  now += std::chrono::days(1) + 1s;
+  CHECK(p.step() == 0);
+  CHECK(p.snapshot()->serial() == first + 1);  // re-signed with a new serial
+  CHECK(store.last_serial(zone) == first + 1);
+}

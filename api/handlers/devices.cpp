@@ -1,0 +1,67 @@
+#include "api/handlers/devices.hpp"
+
+#include "api/dto/device_dto.hpp"
+#include "api/problem.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/pchars.hpp>
+
+namespace iotreg::api::handlers {
+namespace {
+
+bool is_json_media_type(std::string_view content_type) {
+  // "application/json" with optional parameters (charset); media types are case-insensitive.
+  auto semi = content_type.find(';');
+  auto type = content_type.substr(0, semi);
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+  return boost::beast::iequals(type, "application/json");
+}
+
+}  // namespace
+
+response enroll_device(registry::enrollment_service& svc, const call& c) {
+  if (!is_json_media_type(c.req[http::field::content_type])) {
+    auto res = make_problem(http::status::unsupported_media_type, "unsupported-media-type",
+                            "Unsupported media type", "the body must be application/json", c.info.request_id);
+    res.set("Accept-Post", "application/json");
+    return res;
+  }
+  auto body = dto::decode_enroll(c.req.body());
+  if (!body) {
+    const auto& e = body.error();
+    if (e.what == dto::decode_error::kind::invalid_json)
+      return make_problem(http::status::bad_request, "invalid-json", "Invalid JSON", e.detail,
+                          c.info.request_id);
+    return make_problem(http::status::bad_request, "invalid-request", "Invalid request", e.detail,
+                        c.info.request_id);
+  }
+
+  registry::enroll_request req;
+  req.device_id = std::move(body->device_id);
+  req.csr_pem = std::move(body->csr);
+  if (c.key) req.api_key_id = c.key->id;
+
+  auto enrolled = svc.enroll(req);
+  if (!enrolled) return error_response(enrolled.error(), c.info);
+
+  auto res = json_response(http::status::created, dto::to_json(*enrolled, false));
+  res.set(http::field::location,
+          "/api/v1/devices/" + boost::urls::encode(enrolled->device_id, boost::urls::pchars));
+  return res;
+}
+
+response get_device(registry::enrollment_service& svc, const call& c) {
+  auto found = svc.get(c.params.at(0));
+  if (!found) return error_response(found.error(), c.info);
+  return json_response(http::status::ok, dto::to_json(*found, true));
+}
+
+response revoke_device(registry::enrollment_service& svc, const call& c) {
+  auto revoked = svc.revoke(c.params.at(0));
+  if (!revoked) return error_response(revoked.error(), c.info);
+  return json_response(http::status::ok, dto::to_json(*revoked));
+}
+
+}  // namespace iotreg::api::handlers

@@ -1,0 +1,147 @@
+#include "api/router.hpp"
+
+#include "api/handlers/devices.hpp"
+#include "api/log.hpp"
+#include "api/problem.hpp"
+#include "api/status_map.hpp"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse.hpp>
+
+#include <exception>
+#include <optional>
+
+namespace iotreg::api {
+
+namespace {
+
+/// The decoded path segments of an origin-form target, or nullopt if it is not one.
+std::optional<std::vector<std::string>> path_segments(std::string_view target) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return std::nullopt;
+  std::vector<std::string> out;
+  for (auto seg : url->segments()) out.push_back(seg);
+  return out;
+}
+
+/// Matches `segments` against a pattern; appends `{…}` captures to `params`.
+bool match(std::string_view pattern, const std::vector<std::string>& segments,
+           std::vector<std::string>& params) {
+  std::vector<std::string> captured;
+  std::size_t i = 0;
+  pattern.remove_prefix(1);  // every pattern starts with '/'
+  while (true) {
+    const auto slash = pattern.find('/');
+    const auto part = pattern.substr(0, slash);
+    if (i >= segments.size()) return false;
+    if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
+      if (segments[i].empty()) return false;
+      captured.push_back(segments[i]);
+    } else if (part != segments[i]) {
+      return false;
+    }
+    ++i;
+    if (slash == std::string_view::npos) break;
+    pattern.remove_prefix(slash + 1);
+  }
+  if (i != segments.size()) return false;
+  params = std::move(captured);
+  return true;
+}
+
+/// The token of "Authorization: Bearer <token>" (RFC 6750 §2.1), or empty.
+std::string_view bearer_token(std::string_view header) {
+  constexpr std::string_view scheme = "bearer";
+  if (header.size() <= scheme.size() || !boost::beast::iequals(header.substr(0, 6), scheme) ||
+      header[6] != ' ')
+    return {};
+  header.remove_prefix(7);
+  while (!header.empty() && header.front() == ' ') header.remove_prefix(1);
+  while (!header.empty() && header.back() == ' ') header.remove_suffix(1);
+  if (header.find_first_of(" \t,") != std::string_view::npos) return {};
+  return header;
+}
+
+}  // namespace
+
+router::router(registry::enrollment_service& enroll, registry::authenticator& auth) : auth_(auth) {
+  using http::verb;
+  routes_ = {
+      {verb::post, "/api/v1/devices", true,
+       [&enroll](const call& c) { return handlers::enroll_device(enroll, c); }},
+      {verb::get, "/api/v1/devices/{id}", true,
+       [&enroll](const call& c) { return handlers::get_device(enroll, c); }},
+      {verb::delete_, "/api/v1/devices/{id}", true,
+       [&enroll](const call& c) { return handlers::revoke_device(enroll, c); }},
+      {verb::get, "/healthz", false, [](const call& c) { return handlers::healthz(c); }},
+  };
+}
+
+response router::handle(const request& req, const request_info& info) {
+  response res;
+  try {
+    res = dispatch(req, info);
+  } catch (const std::exception& e) {
+    logger()->error("request {}: {} {}: unhandled exception: {}", info.request_id,
+                    std::string_view{req.method_string()}, std::string_view{req.target()}, e.what());
+    res = make_problem(http::status::internal_server_error, "internal", "Internal error",
+                       "an unexpected error occurred; quote the request id", info.request_id);
+  } catch (...) {
+    logger()->error("request {}: unhandled non-standard exception", info.request_id);
+    res = make_problem(http::status::internal_server_error, "internal", "Internal error",
+                       "an unexpected error occurred; quote the request id", info.request_id);
+  }
+  res.version(req.version());
+  res.keep_alive(req.keep_alive());
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Request-Id", info.request_id);
+  res.prepare_payload();
+  return res;
+}
+
+response router::dispatch(const request& req, const request_info& info) {
+  auto segments = path_segments(req.target());
+  if (!segments)
+    return make_problem(http::status::bad_request, "invalid-request", "Invalid request",
+                        "malformed request target", info.request_id);
+
+  std::vector<std::string> params;
+  const route* found = nullptr;
+  std::string allow;
+  for (const auto& r : routes_) {
+    if (!match(r.pattern, *segments, params)) continue;
+    if (r.verb == req.method()) {
+      found = &r;
+      break;
+    }
+    if (!allow.empty()) allow += ", ";
+    allow += std::string_view{http::to_string(r.verb)};
+  }
+  if (!found) {
+    if (allow.empty())
+      return make_problem(http::status::not_found, "not-found", "Not found", "no resource at this path",
+                          info.request_id);
+    auto res = make_problem(http::status::method_not_allowed, "method-not-allowed", "Method not allowed",
+                            "allowed: " + allow, info.request_id);
+    res.set(http::field::allow, allow);
+    return res;
+  }
+
+  call c{req, info, std::nullopt, std::move(params)};
+  if (found->needs_auth) {
+    const auto token = bearer_token(req[http::field::authorization]);
+    if (token.empty()) {
+      auto res = make_problem(http::status::unauthorized, "unauthenticated", "Authentication required",
+                              "send Authorization: Bearer <API key>", info.request_id);
+      res.set(http::field::www_authenticate, "Bearer realm=\"iotreg\"");
+      return res;
+    }
+    auto key = auth_.authenticate(token);
+    if (!key) return error_response(key.error(), info);
+    c.key = std::move(*key);
+  }
+  return found->handler(c);
+}
+
+}  // namespace iotreg::api

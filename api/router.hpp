@@ -1,0 +1,43 @@
+#pragma once
+// The REST dispatcher: a verb+path table (STYLE.md §6 api) and the API's error boundary
+// (STYLE.md §4.3).
+
+#include "api/http.hpp"
+#include "registry/enrollment_service.hpp"
+
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace iotreg::api {
+
+struct call;
+
+class router {
+ public:
+  /// Both services must outlive the router; the router does not own them.
+  router(registry::enrollment_service& enroll, registry::authenticator& auth);
+
+  /// Answers one request. Blocking (enroll and revoke wait for zone publication): run it on the
+  /// work pool, never on an io thread. Never throws except std::bad_alloc: an unexpected
+  /// exception becomes a 500 problem carrying `info.request_id`, its text goes to the "api" log
+  /// only. Every response carries Cache-Control: no-store and X-Request-Id, the request's HTTP
+  /// version and keep-alive, and a prepared payload.
+  /// @par Thread Safety: may be called concurrently (if the services allow it).
+  response handle(const request& req, const request_info& info);
+
+ private:
+  struct route {
+    http::verb verb;
+    std::string_view pattern;  // "/a/{x}/b": `{…}` matches one non-empty segment
+    bool needs_auth;
+    std::function<response(const call&)> handler;
+  };
+
+  response dispatch(const request& req, const request_info& info);
+
+  registry::authenticator& auth_;
+  std::vector<route> routes_;
+};
+
+}  // namespace iotreg::api

@@ -1,0 +1,27 @@
+#include "api/status_map.hpp"
+
+namespace iotreg::api {
+
+problem_kind problem_for(registry::errc e) noexcept {
+  using registry::errc;
+  using s = http::status;
+  switch (e) {
+    case errc::invalid_request: return {s::bad_request, "invalid-request", "Invalid request"};
+    case errc::invalid_device_id: return {s::bad_request, "invalid-device-id", "Invalid device id"};
+    case errc::csr_not_pem:
+    case errc::csr_malformed: return {s::bad_request, "invalid-csr", "Invalid CSR"};
+    case errc::csr_bad_signature: return {s::bad_request, "csr-signature", "CSR signature does not verify"};
+    case errc::csr_key_not_allowed: return {s::bad_request, "csr-key-not-allowed", "CSR key not allowed"};
+    case errc::device_exists: return {s::conflict, "device-exists", "Device already exists"};
+    case errc::device_not_found: return {s::not_found, "device-not-found", "Device not found"};
+    case errc::device_already_revoked: return {s::conflict, "device-revoked", "Device already revoked"};
+    case errc::unauthenticated: return {s::unauthorized, "unauthenticated", "Authentication required"};
+    case errc::forbidden: return {s::forbidden, "forbidden", "Forbidden"};
+    case errc::publication_timeout:
+      return {s::service_unavailable, "publication-timeout", "Publication pending"};
+    case errc::ok: break;
+  }
+  return {s::internal_server_error, "internal", "Internal error"};
+}
+
+}  // namespace iotreg::api

@@ -1,0 +1,425 @@
+// The router with fake services: status/slug mapping, decoding, auth, routing, success shapes.
+
+#include "api/router.hpp"
+#include "api/problem.hpp"
+#include "api/status_map.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <string>
+
+namespace http = boost::beast::http;
+namespace json = boost::json;
+using iotreg::registry::errc;
+namespace registry = iotreg::registry;
+
+namespace {
+
+constexpr std::string_view token = "good-token";
+constexpr std::string_view csr_pem =
+    "-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n";
+
+registry::enrollment sample(std::string id) {
+  registry::enrollment e;
+  e.device_id = id;
+  e.dns_name = id + "._device.iotregistry.test";
+  e.certificate_pem = "-----BEGIN CERTIFICATE-----\nDEV\n-----END CERTIFICATE-----\n";
+  e.chain_pem = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n";
+  e.tlsa = e.dns_name + ". 3600 IN TLSA 3 1 1 abcd";
+  e.zone_serial = 2024010101;
+  return e;
+}
+
+/// Enrollment service whose next failure (or exception) the test chooses.
+struct fake_enrollment final : registry::enrollment_service {
+  std::optional<registry::error> fail;
+  bool throw_next = false;
+  registry::enroll_request last_enroll;
+  std::string last_id;
+  std::optional<std::uint32_t> serial = 2024010101;
+  registry::device_status status = registry::device_status::active;
+
+  registry::result<registry::enrollment> enroll(const registry::enroll_request& req) override {
+    last_enroll = req;
+    if (throw_next) throw std::runtime_error("secret database detail");
+    if (fail) return *fail;
+    return sample(req.device_id);
+  }
+  registry::result<registry::enrollment> get(std::string_view id) override {
+    last_id = id;
+    if (throw_next) throw std::runtime_error("secret database detail");
+    if (fail) return *fail;
+    auto e = sample(std::string(id));
+    e.zone_serial = serial;
+    e.status = status;
+    return e;
+  }
+  registry::result<registry::revocation> revoke(std::string_view id) override {
+    last_id = id;
+    if (throw_next) throw std::runtime_error("secret database detail");
+    if (fail) return *fail;
+    return registry::revocation{std::string(id), 2024010102};
+  }
+};
+
+struct fake_auth final : registry::authenticator {
+  int calls = 0;
+  std::string last_token;
+  std::optional<registry::error> fail;
+  registry::result<registry::api_key> authenticate(std::string_view bearer) override {
+    ++calls;
+    last_token = bearer;
+    if (fail) return *fail;
+    if (bearer != token) return registry::error{errc::unauthenticated, "unknown API key"};
+    return registry::api_key{42, "ops", "admin"};
+  }
+};
+
+struct fixture {
+  fake_enrollment svc;
+  fake_auth auth;
+  iotreg::api::router router{svc, auth};
+
+  iotreg::api::response send(http::verb v, std::string target, std::string body = {},
+                             std::string content_type = "application/json",
+                             std::optional<std::string> authz = "Bearer " + std::string(token)) {
+    iotreg::api::request req{v, target, 11};
+    if (authz) req.set(http::field::authorization, *authz);
+    if (!body.empty() || v == http::verb::post) {
+      if (!content_type.empty()) req.set(http::field::content_type, content_type);
+      req.body() = std::move(body);
+      req.prepare_payload();
+    }
+    return router.handle(req, {"req-1", "192.0.2.1:5000"});
+  }
+};
+
+std::string enroll_body(std::string id = "dev1") {
+  json::object o{{"device_id", id}, {"csr", csr_pem}};
+  return json::serialize(o);
+}
+
+json::object body_of(const iotreg::api::response& res) { return json::parse(res.body()).as_object(); }
+
+/// Checks a problem response field by field.
+void check_problem(const iotreg::api::response& res, http::status status, std::string_view slug) {
+  INFO(res.body());
+  CHECK(res.result() == status);
+  CHECK(res[http::field::content_type] == "application/problem+json");
+  CHECK(res[http::field::cache_control] == "no-store");
+  CHECK(res["X-Request-Id"] == "req-1");
+  auto o = body_of(res);
+  CHECK(o.at("type").as_string() == "urn:iotreg:problem:" + std::string(slug));
+  CHECK(!o.at("title").as_string().empty());
+  CHECK(o.at("status").as_int64() == static_cast<int>(status));
+  CHECK(o.at("detail").is_string());
+  CHECK(o.at("request_id").as_string() == "req-1");
+  CHECK(res[http::field::content_length] == std::to_string(res.body().size()));
+}
+
+}  // namespace
+
+TEST_CASE("status_map: every errc has a status, slug and title") {
+  struct row {
+    errc e;
+    http::status status;
+    std::string_view slug;
+  };
+  const row rows[] = {
+      {errc::invalid_request, http::status::bad_request, "invalid-request"},
+      {errc::invalid_device_id, http::status::bad_request, "invalid-device-id"},
+      {errc::csr_not_pem, http::status::bad_request, "invalid-csr"},
+      {errc::csr_malformed, http::status::bad_request, "invalid-csr"},
+      {errc::csr_bad_signature, http::status::bad_request, "csr-signature"},
+      {errc::csr_key_not_allowed, http::status::bad_request, "csr-key-not-allowed"},
+      {errc::device_exists, http::status::conflict, "device-exists"},
+      {errc::device_not_found, http::status::not_found, "device-not-found"},
+      {errc::device_already_revoked, http::status::conflict, "device-revoked"},
+      {errc::unauthenticated, http::status::unauthorized, "unauthenticated"},
+      {errc::forbidden, http::status::forbidden, "forbidden"},
+      {errc::publication_timeout, http::status::service_unavailable, "publication-timeout"},
+      {errc::ok, http::status::internal_server_error, "internal"},
+  };
+  for (const auto& r : rows) {
+    INFO(static_cast<int>(r.e));
+    auto k = iotreg::api::problem_for(r.e);
+    CHECK(k.status == r.status);
+    CHECK(k.slug == r.slug);
+    CHECK(!k.title.empty());
+  }
+}
+
+TEST_CASE("error/service failures become problems on every device route") {
+  struct row {
+    errc e;
+    http::status status;
+    std::string_view slug;
+  };
+  const row rows[] = {
+      {errc::invalid_request, http::status::bad_request, "invalid-request"},
+      {errc::invalid_device_id, http::status::bad_request, "invalid-device-id"},
+      {errc::csr_not_pem, http::status::bad_request, "invalid-csr"},
+      {errc::csr_malformed, http::status::bad_request, "invalid-csr"},
+      {errc::csr_bad_signature, http::status::bad_request, "csr-signature"},
+      {errc::csr_key_not_allowed, http::status::bad_request, "csr-key-not-allowed"},
+      {errc::device_exists, http::status::conflict, "device-exists"},
+      {errc::device_not_found, http::status::not_found, "device-not-found"},
+      {errc::device_already_revoked, http::status::conflict, "device-revoked"},
+      {errc::forbidden, http::status::forbidden, "forbidden"},
+      {errc::publication_timeout, http::status::service_unavailable, "publication-timeout"},
+  };
+  fixture f;
+  for (const auto& r : rows) {
+    f.svc.fail = registry::error{r.e, "detail for the client"};
+    for (auto [verb, target] : {std::pair{http::verb::post, "/api/v1/devices"},
+                                {http::verb::get, "/api/v1/devices/dev1"},
+                                {http::verb::delete_, "/api/v1/devices/dev1"}}) {
+      auto res = verb == http::verb::post ? f.send(verb, target, enroll_body()) : f.send(verb, target);
+      check_problem(res, r.status, r.slug);
+      CHECK(body_of(res).at("detail").as_string() == "detail for the client");
+      if (r.e == errc::publication_timeout)
+        CHECK(res[http::field::retry_after] == "5");
+      else
+        CHECK(res.find(http::field::retry_after) == res.end());
+    }
+  }
+}
+
+TEST_CASE("error/empty detail falls back to the title") {
+  fixture f;
+  f.svc.fail = registry::error{errc::device_not_found, ""};
+  auto res = f.send(http::verb::get, "/api/v1/devices/x");
+  check_problem(res, http::status::not_found, "device-not-found");
+  CHECK(body_of(res).at("detail").as_string() == body_of(res).at("title").as_string());
+}
+
+TEST_CASE("error/exception becomes a 500 without its text") {
+  fixture f;
+  f.svc.throw_next = true;
+  auto res = f.send(http::verb::post, "/api/v1/devices", enroll_body());
+  check_problem(res, http::status::internal_server_error, "internal");
+  CHECK(res.body().find("secret") == std::string::npos);
+}
+
+TEST_CASE("error/request body") {
+  fixture f;
+  struct row {
+    const char* name;
+    std::string body;
+    std::string_view slug;
+  };
+  const row rows[] = {
+      {"not json", "{\"device_id\": ", "invalid-json"},
+      {"empty body", "", "invalid-json"},
+      {"trailing garbage", enroll_body() + "x", "invalid-json"},
+      {"array", "[1,2]", "invalid-request"},
+      {"string", "\"dev1\"", "invalid-request"},
+      {"missing device_id", json::serialize(json::object{{"csr", csr_pem}}), "invalid-request"},
+      {"missing csr", json::serialize(json::object{{"device_id", "d"}}), "invalid-request"},
+      {"unknown field", json::serialize(json::object{{"device_id", "d"}, {"csr", csr_pem}, {"x", 1}}),
+       "invalid-request"},
+      {"device_id number", json::serialize(json::object{{"device_id", 5}, {"csr", csr_pem}}),
+       "invalid-request"},
+      {"csr null", json::serialize(json::object{{"device_id", "d"}, {"csr", nullptr}}), "invalid-request"},
+  };
+  for (const auto& r : rows) {
+    SECTION(r.name) {
+      auto res = f.send(http::verb::post, "/api/v1/devices", r.body);
+      check_problem(res, http::status::bad_request, r.slug);
+      CHECK(f.svc.last_enroll.device_id.empty());  // the service was not called
+    }
+  }
+}
+
+TEST_CASE("error/content type") {
+  fixture f;
+  SECTION("text/plain") {
+    auto res = f.send(http::verb::post, "/api/v1/devices", enroll_body(), "text/plain");
+    check_problem(res, http::status::unsupported_media_type, "unsupported-media-type");
+    CHECK(res["Accept-Post"] == "application/json");
+  }
+  SECTION("missing") {
+    auto res = f.send(http::verb::post, "/api/v1/devices", enroll_body(), "");
+    check_problem(res, http::status::unsupported_media_type, "unsupported-media-type");
+  }
+  SECTION("application/json with charset, any case, is accepted") {
+    auto res = f.send(http::verb::post, "/api/v1/devices", enroll_body(), "Application/JSON; charset=utf-8");
+    CHECK(res.result() == http::status::created);
+  }
+}
+
+TEST_CASE("error/authentication") {
+  fixture f;
+  SECTION("missing header") {
+    auto res = f.send(http::verb::get, "/api/v1/devices/dev1", {}, {}, std::nullopt);
+    check_problem(res, http::status::unauthorized, "unauthenticated");
+    CHECK(res[http::field::www_authenticate].starts_with("Bearer"));
+    CHECK(f.auth.calls == 0);
+    CHECK(f.svc.last_id.empty());
+  }
+  SECTION("other scheme") {
+    auto res = f.send(http::verb::get, "/api/v1/devices/dev1", {}, {}, "Basic Zm9vOmJhcg==");
+    check_problem(res, http::status::unauthorized, "unauthenticated");
+    CHECK(res[http::field::www_authenticate].starts_with("Bearer"));
+  }
+  SECTION("empty token") {
+    auto res = f.send(http::verb::get, "/api/v1/devices/dev1", {}, {}, "Bearer ");
+    check_problem(res, http::status::unauthorized, "unauthenticated");
+  }
+  SECTION("unknown token") {
+    auto res = f.send(http::verb::post, "/api/v1/devices", enroll_body(), "application/json", "Bearer nope");
+    check_problem(res, http::status::unauthorized, "unauthenticated");
+    CHECK(res[http::field::www_authenticate].starts_with("Bearer"));
+    CHECK(f.auth.last_token == "nope");
+    CHECK(f.svc.last_enroll.device_id.empty());
+  }
+  SECTION("forbidden key") {
+    f.auth.fail = registry::error{errc::forbidden, "key may not enroll"};
+    auto res = f.send(http::verb::delete_, "/api/v1/devices/dev1");
+    check_problem(res, http::status::forbidden, "forbidden");
+  }
+  SECTION("scheme is case-insensitive") {
+    auto res = f.send(http::verb::get, "/api/v1/devices/dev1", {}, {}, "bearer " + std::string(token));
+    CHECK(res.result() == http::status::ok);
+  }
+  SECTION("healthz needs none") {
+    auto res = f.send(http::verb::get, "/healthz", {}, {}, std::nullopt);
+    CHECK(res.result() == http::status::ok);
+    CHECK(res[http::field::content_type] == "application/json");
+    CHECK(body_of(res) == json::object{{"status", "ok"}});
+    CHECK(res["X-Request-Id"] == "req-1");
+    CHECK(f.auth.calls == 0);
+  }
+}
+
+TEST_CASE("error/routing") {
+  fixture f;
+  SECTION("unknown path") {
+    for (auto target :
+         {"/", "/api", "/api/v1/device", "/api/v1/devices/a/b", "/api/v1/devices/", "/api/v2/devices"}) {
+      INFO(target);
+      check_problem(f.send(http::verb::get, target), http::status::not_found, "not-found");
+    }
+  }
+  SECTION("wrong method on the collection") {
+    auto res = f.send(http::verb::get, "/api/v1/devices");
+    check_problem(res, http::status::method_not_allowed, "method-not-allowed");
+    CHECK(res[http::field::allow] == "POST");
+  }
+  SECTION("wrong method on a device") {
+    auto res = f.send(http::verb::put, "/api/v1/devices/dev1", "{}");
+    check_problem(res, http::status::method_not_allowed, "method-not-allowed");
+    CHECK(res[http::field::allow] == "GET, DELETE");
+  }
+  SECTION("wrong method on healthz") {
+    auto res = f.send(http::verb::post, "/healthz", "{}");
+    check_problem(res, http::status::method_not_allowed, "method-not-allowed");
+    CHECK(res[http::field::allow] == "GET");
+  }
+  SECTION("malformed target") {
+    check_problem(f.send(http::verb::get, "http://x/healthz"), http::status::bad_request, "invalid-request");
+  }
+  SECTION("query string is ignored, id is percent-decoded") {
+    auto res = f.send(http::verb::get, "/api/v1/devices/dev%31?x=y");
+    CHECK(res.result() == http::status::ok);
+    CHECK(f.svc.last_id == "dev1");
+  }
+}
+
+TEST_CASE("success/enroll") {
+  fixture f;
+  auto res = f.send(http::verb::post, "/api/v1/devices", enroll_body("dev1"));
+  REQUIRE(res.result() == http::status::created);
+  CHECK(res[http::field::content_type] == "application/json");
+  CHECK(res[http::field::location] == "/api/v1/devices/dev1");
+  CHECK(res[http::field::cache_control] == "no-store");
+  CHECK(res["X-Request-Id"] == "req-1");
+  CHECK(res.version() == 11);
+  CHECK(res.keep_alive());
+  CHECK(f.svc.last_enroll.device_id == "dev1");
+  CHECK(f.svc.last_enroll.csr_pem == csr_pem);
+  CHECK(f.svc.last_enroll.api_key_id == 42);
+
+  const auto want = sample("dev1");
+  auto o = body_of(res);
+  CHECK(o.size() == 6);
+  CHECK(o.at("device_id").as_string() == want.device_id);
+  CHECK(o.at("dns_name").as_string() == want.dns_name);
+  CHECK(o.at("certificate").as_string() == want.certificate_pem);
+  CHECK(o.at("chain").as_string() == want.chain_pem);
+  CHECK(o.at("tlsa").as_string() == want.tlsa);
+  CHECK(o.at("zone_serial").as_int64() == 2024010101);
+}
+
+TEST_CASE("success/location is percent-encoded") {
+  fixture f;
+  auto res = f.send(http::verb::post, "/api/v1/devices", enroll_body("a b/c"));
+  CHECK(res[http::field::location] == "/api/v1/devices/a%20b%2Fc");
+}
+
+TEST_CASE("success/get") {
+  fixture f;
+  SECTION("active, published") {
+    auto res = f.send(http::verb::get, "/api/v1/devices/dev7");
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(res[http::field::content_type] == "application/json");
+    auto o = body_of(res);
+    CHECK(o.size() == 7);
+    CHECK(o.at("device_id").as_string() == "dev7");
+    CHECK(o.at("dns_name").as_string() == "dev7._device.iotregistry.test");
+    CHECK(o.at("certificate").is_string());
+    CHECK(o.at("chain").is_string());
+    CHECK(o.at("tlsa").is_string());
+    CHECK(o.at("zone_serial").as_int64() == 2024010101);
+    CHECK(o.at("status").as_string() == "active");
+  }
+  SECTION("revoked, serial unknown") {
+    f.svc.serial.reset();
+    f.svc.status = registry::device_status::revoked;
+    auto o = body_of(f.send(http::verb::get, "/api/v1/devices/dev7"));
+    CHECK(o.at("zone_serial").is_null());
+    CHECK(o.at("status").as_string() == "revoked");
+  }
+}
+
+TEST_CASE("success/revoke") {
+  fixture f;
+  auto res = f.send(http::verb::delete_, "/api/v1/devices/dev9");
+  REQUIRE(res.result() == http::status::ok);
+  CHECK(res[http::field::cache_control] == "no-store");
+  CHECK(f.svc.last_id == "dev9");
+  auto o = body_of(res);
+  CHECK(o.size() == 3);
+  CHECK(o.at("device_id").as_string() == "dev9");
+  CHECK(o.at("status").as_string() == "revoked");
+  CHECK(o.at("zone_serial").as_int64() == 2024010102);
+}
+
+TEST_CASE("success/keep-alive follows the request") {
+  fixture f;
+  iotreg::api::request req{http::verb::get, "/healthz", 10};
+  auto res = f.router.handle(req, {"r", "x"});
+  CHECK(res.version() == 10);
+  CHECK(!res.keep_alive());
+}
+
+TEST_CASE("make_problem") {
+  auto res = iotreg::api::make_problem(http::status::payload_too_large, "payload-too-large",
+                                       "Payload too large", "at most 65536 bytes", "rid", "/api/v1/devices");
+  CHECK(res.result() == http::status::payload_too_large);
+  CHECK(res[http::field::content_type] == "application/problem+json");
+  CHECK(res["X-Request-Id"] == "rid");
+  auto o = body_of(res);
+  CHECK(o.size() == 6);
+  CHECK(o.at("type").as_string() == "urn:iotreg:problem:payload-too-large");
+  CHECK(o.at("title").as_string() == "Payload too large");
+  CHECK(o.at("status").as_int64() == 413);
+  CHECK(o.at("detail").as_string() == "at most 65536 bytes");
+  CHECK(o.at("instance").as_string() == "/api/v1/devices");
+  CHECK(o.at("request_id").as_string() == "rid");
+}

@@ -96,9 +96,12 @@ class table_reader {
  private:
   template <class T>
   static const char* type_name() {
-    if constexpr (std::is_same_v<T, std::string>) return "a string";
-    else if constexpr (std::is_same_v<T, bool>) return "a boolean";
-    else return "an integer";
+    if constexpr (std::is_same_v<T, std::string>)
+      return "a string";
+    else if constexpr (std::is_same_v<T, bool>)
+      return "a boolean";
+    else
+      return "an integer";
   }
 
   const toml::table& table_;
@@ -167,13 +170,15 @@ void read_server(table_reader& r, server_settings& s) {
   r.read_unsigned("max_body_bytes", s.max_body_bytes, 1024, 16 * 1024 * 1024);
   std::int64_t secs = 0;
   if (r.read("publish_timeout_seconds", secs)) {
-    if (secs < 1 || secs > 600) r.fail(r.take("publish_timeout_seconds"), "publish_timeout_seconds", "must be between 1 and 600");
+    if (secs < 1 || secs > 600)
+      r.fail(r.take("publish_timeout_seconds"), "publish_timeout_seconds", "must be between 1 and 600");
     s.publish_timeout = std::chrono::seconds(secs);
   }
   r.read_string_list("tls_names", s.tls_names);
   if (r.read_string_list("tls_addresses", s.tls_addresses)) {
     for (const auto& a : s.tls_addresses) {
-      if (!is_ip_literal(a)) r.fail(r.take("tls_addresses"), "tls_addresses", "not an IP address: '" + a + "'");
+      if (!is_ip_literal(a))
+        r.fail(r.take("tls_addresses"), "tls_addresses", "not an IP address: '" + a + "'");
     }
   }
 }
@@ -226,12 +231,14 @@ void read_zone(table_reader& r, zone_settings& z) {
   r.read_string_list("transfer_allow", z.transfer_allow);
   std::int64_t v = 0;
   if (r.read("batch_window_ms", v)) {
-    if (v < 0 || v > 10000) r.fail(r.take("batch_window_ms"), "batch_window_ms", "must be between 0 and 10000");
+    if (v < 0 || v > 10000)
+      r.fail(r.take("batch_window_ms"), "batch_window_ms", "must be between 0 and 10000");
     z.batch_window = std::chrono::milliseconds(v);
   }
   r.read_unsigned("batch_max", z.batch_max, 1, 1000000);
   if (r.read("signature_validity_days", v)) {
-    if (v < 1 || v > 365) r.fail(r.take("signature_validity_days"), "signature_validity_days", "must be between 1 and 365");
+    if (v < 1 || v > 365)
+      r.fail(r.take("signature_validity_days"), "signature_validity_days", "must be between 1 and 365");
     z.signature_validity = std::chrono::days(v);
   }
 }
@@ -250,7 +257,8 @@ void read_ca(table_reader& r, ca_settings& c) {
   read_days("issuing_validity_days", c.issuing_validity, 365 * 50);
   read_days("device_validity_days", c.device_validity, 365 * 30);
   if (c.root_common_name.empty()) r.fail(r.take("root_common_name"), "root_common_name", "must not be empty");
-  if (c.issuing_common_name.empty()) r.fail(r.take("issuing_common_name"), "issuing_common_name", "must not be empty");
+  if (c.issuing_common_name.empty())
+    r.fail(r.take("issuing_common_name"), "issuing_common_name", "must not be empty");
 }
 
 // Defaults that depend on the zone name, and cross-field checks.

@@ -20,11 +20,11 @@ struct endpoint {
 struct server_settings {
   endpoint http_listen{"127.0.0.1", 8443};
   endpoint dns_listen{"127.0.0.1", 5353};
-  unsigned io_threads = 0;    // 0: one per core
+  unsigned io_threads = 0;  // 0: one per core
   unsigned work_threads = 16;
   std::size_t max_body_bytes = 64 * 1024;
-  std::chrono::seconds publish_timeout{10};  // how long a request waits for its change to be served
-  std::vector<std::string> tls_names{"localhost"};             // server certificate dNSNames
+  std::chrono::seconds publish_timeout{10};         // how long a request waits for its change to be served
+  std::vector<std::string> tls_names{"localhost"};  // server certificate dNSNames
   std::vector<std::string> tls_addresses{"127.0.0.1", "::1"};  // server certificate iPAddresses
 };
 
@@ -47,11 +47,11 @@ struct zone_settings {
   std::filesystem::path file = "/var/lib/iotreg/iotregistry.test.zone";
   std::uint32_t ttl = 3600;
   std::uint32_t tlsa_ttl = 300;
-  std::string soa_mname;   // default "ns1.<zone>"
-  std::string soa_rname;   // default "hostmaster.<zone>"
-  std::vector<std::string> ns;           // default ["ns1.<zone>"]
-  std::vector<zone_address> addresses;   // default: ns1 and device -> 127.0.0.1
-  bool allow_label_ids = false;          // device ids may be DNS-safe labels, not only EIDs
+  std::string soa_mname;                // default "ns1.<zone>"
+  std::string soa_rname;                // default "hostmaster.<zone>"
+  std::vector<std::string> ns;          // default ["ns1.<zone>"]
+  std::vector<zone_address> addresses;  // default: ns1 and device -> 127.0.0.1
+  bool allow_label_ids = false;         // device ids may be DNS-safe labels, not only EIDs
   std::vector<std::string> transfer_allow{"127.0.0.1", "::1"};
   std::chrono::milliseconds batch_window{10};
   std::size_t batch_max = 1000;

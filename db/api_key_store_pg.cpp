@@ -8,8 +8,7 @@ namespace iotreg::db {
 
 using detail::str;
 
-std::optional<registry::api_key> pg_api_key_store::find_active(
-    const std::array<std::uint8_t, 32>& hash) {
+std::optional<registry::api_key> pg_api_key_store::find_active(const std::array<std::uint8_t, 32>& hash) {
   return with_transaction(pool_, [&](pqxx::work& tx) -> std::optional<registry::api_key> {
     const auto rows = tx.exec_prepared(stmt::api_key_find_active, detail::to_bytea(hash));
     if (rows.empty()) return std::nullopt;

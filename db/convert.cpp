@@ -11,10 +11,8 @@ namespace {
 using registry::time_point;
 using std::chrono::microseconds;
 
-constexpr std::int64_t max_us =
-    std::chrono::duration_cast<microseconds>(time_point::duration::max()).count();
-constexpr std::int64_t min_us =
-    std::chrono::duration_cast<microseconds>(time_point::duration::min()).count();
+constexpr std::int64_t max_us = std::chrono::duration_cast<microseconds>(time_point::duration::max()).count();
+constexpr std::int64_t min_us = std::chrono::duration_cast<microseconds>(time_point::duration::min()).count();
 }  // namespace
 
 std::int64_t to_epoch_us(time_point t) noexcept {

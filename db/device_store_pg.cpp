@@ -10,17 +10,16 @@
 namespace iotreg::db {
 
 using detail::str;
-using registry::error;
 using registry::errc;
+using registry::error;
 
-registry::result<std::int64_t> pg_device_store::insert_enrollment(
-    const registry::new_enrollment& e) {
+registry::result<std::int64_t> pg_device_store::insert_enrollment(const registry::new_enrollment& e) {
   return with_transaction(pool_, [&](pqxx::work& tx) -> registry::result<std::int64_t> {
     const detail::nullable_param api_key{e.api_key_id};
     std::int64_t device_row = 0;
     try {
-      device_row = tx.exec_prepared1(stmt::device_insert, e.zone, e.device_id, api_key.get())[0]
-                       .as<std::int64_t>();
+      device_row =
+          tx.exec_prepared1(stmt::device_insert, e.zone, e.device_id, api_key.get())[0].as<std::int64_t>();
     } catch (const pqxx::sql_error& ex) {
       // Only this statement's violation means "taken": a duplicate certificate serial below is
       // a bug and must throw.
@@ -32,22 +31,20 @@ registry::result<std::int64_t> pg_device_store::insert_enrollment(
 
     const auto& cert = e.certificate;
     const auto& t = e.tlsa;
-    tx.exec_prepared0(stmt::certificate_insert, device_row, cert.serial_hex,
-                      cert.issuer_key_id_hex, cert.pem, detail::to_epoch_us(cert.not_before),
-                      detail::to_epoch_us(cert.not_after), int{t.usage}, int{t.selector},
-                      int{t.matching}, detail::to_bytea(t.association));
+    tx.exec_prepared0(stmt::certificate_insert, device_row, cert.serial_hex, cert.issuer_key_id_hex, cert.pem,
+                      detail::to_epoch_us(cert.not_before), detail::to_epoch_us(cert.not_after), int{t.usage},
+                      int{t.selector}, int{t.matching}, detail::to_bytea(t.association));
     const auto change_id =
-        tx.exec_prepared1(stmt::zone_change_add, e.zone, e.device_id, int{t.usage},
-                          int{t.selector}, int{t.matching}, detail::to_bytea(t.association))[0]
+        tx.exec_prepared1(stmt::zone_change_add, e.zone, e.device_id, int{t.usage}, int{t.selector},
+                          int{t.matching}, detail::to_bytea(t.association))[0]
             .as<std::int64_t>();
-    tx.exec_prepared0(stmt::audit_enroll, api_key.get(), e.zone, e.device_id, change_id,
-                      cert.serial_hex, cert.issuer_key_id_hex);
+    tx.exec_prepared0(stmt::audit_enroll, api_key.get(), e.zone, e.device_id, change_id, cert.serial_hex,
+                      cert.issuer_key_id_hex);
     return change_id;
   });
 }
 
-std::optional<registry::device> pg_device_store::find(std::string_view zone,
-                                                      std::string_view device_id) {
+std::optional<registry::device> pg_device_store::find(std::string_view zone, std::string_view device_id) {
   return with_transaction(pool_, [&](pqxx::work& tx) -> std::optional<registry::device> {
     const auto rows = tx.exec_prepared(stmt::device_find, str(zone), str(device_id));
     if (rows.empty()) return std::nullopt;
@@ -72,8 +69,7 @@ std::optional<registry::device> pg_device_store::find(std::string_view zone,
   });
 }
 
-registry::result<std::int64_t> pg_device_store::revoke(std::string_view zone,
-                                                       std::string_view device_id) {
+registry::result<std::int64_t> pg_device_store::revoke(std::string_view zone, std::string_view device_id) {
   return with_transaction(pool_, [&](pqxx::work& tx) -> registry::result<std::int64_t> {
     // The row lock serialises concurrent revocations: the second sees 'revoked'.
     const auto rows = tx.exec_prepared(stmt::device_lock, str(zone), str(device_id));
@@ -84,8 +80,7 @@ registry::result<std::int64_t> pg_device_store::revoke(std::string_view zone,
     const auto device_row = rows[0][0].as<std::int64_t>();
     tx.exec_prepared0(stmt::device_set_revoked, device_row);
     tx.exec_prepared0(stmt::certificates_revoke, device_row);
-    const auto change_id =
-        tx.exec_prepared1(stmt::zone_change_remove, device_row)[0].as<std::int64_t>();
+    const auto change_id = tx.exec_prepared1(stmt::zone_change_remove, device_row)[0].as<std::int64_t>();
     tx.exec_prepared0(stmt::audit_revoke, str(zone), str(device_id), change_id);
     return change_id;
   });

@@ -18,8 +18,7 @@ class pg_device_store final : public registry::device_store {
   std::optional<registry::device> find(std::string_view zone, std::string_view device_id) override;
   /// Revokes the device and all its certificates, and writes a `remove` zone change carrying the
   /// TLSA of its current certificate, plus an audit row (with no api key: the port has none).
-  registry::result<std::int64_t> revoke(std::string_view zone,
-                                        std::string_view device_id) override;
+  registry::result<std::int64_t> revoke(std::string_view zone, std::string_view device_id) override;
 
  private:
   pool& pool_;

@@ -29,13 +29,12 @@ void migrate(pqxx::connection& c) {
     pqxx::work tx{c, "migrate"};
     tx.exec(lock_sql);
     tx.exec0(create_table_sql);
-    const auto done = tx.exec_params("SELECT name FROM schema_migrations WHERE version = $1",
-                                     m.version);
+    const auto done = tx.exec_params("SELECT name FROM schema_migrations WHERE version = $1", m.version);
     if (!done.empty()) {
       if (done[0][0].as<std::string>() != m.name) {
-        throw std::runtime_error{"db::migrate: version " + std::to_string(m.version) +
-                                 " is recorded as '" + done[0][0].as<std::string>() +
-                                 "' but this binary has '" + std::string{m.name} + "'"};
+        throw std::runtime_error{"db::migrate: version " + std::to_string(m.version) + " is recorded as '" +
+                                 done[0][0].as<std::string>() + "' but this binary has '" +
+                                 std::string{m.name} + "'"};
       }
       continue;  // tx aborts on scope exit, releasing the lock
     }

@@ -62,9 +62,7 @@ void pool::give_back(std::unique_ptr<pqxx::connection> c) noexcept {
 }
 
 pool::lease::lease(lease&& other) noexcept
-    : pool_(std::exchange(other.pool_, nullptr)),
-      conn_(std::move(other.conn_)),
-      discard_(other.discard_) {}
+    : pool_(std::exchange(other.pool_, nullptr)), conn_(std::move(other.conn_)), discard_(other.discard_) {}
 
 pool::lease& pool::lease::operator=(lease&& other) noexcept {
   if (this != &other) {

@@ -57,11 +57,9 @@ constexpr statement all[] = {
      "                    ORDER BY id DESC LIMIT 1) c "
      "WHERE d.zone = $1 AND d.device_id = $2"},
 
-    {device_lock,
-     "SELECT id, status FROM devices WHERE zone = $1 AND device_id = $2 FOR UPDATE"},
+    {device_lock, "SELECT id, status FROM devices WHERE zone = $1 AND device_id = $2 FOR UPDATE"},
 
-    {device_set_revoked,
-     "UPDATE devices SET status = 'revoked', updated_at = now() WHERE id = $1"},
+    {device_set_revoked, "UPDATE devices SET status = 'revoked', updated_at = now() WHERE id = $1"},
 
     {certificates_revoke,
      "UPDATE certificates SET revoked_at = now() WHERE device = $1 AND revoked_at IS NULL"},
@@ -111,8 +109,7 @@ constexpr statement all[] = {
      "WHERE key_hash = $1::bytea AND revoked_at IS NULL "
      "  AND (expires_at IS NULL OR expires_at > now())"},
 
-    {api_key_insert,
-     "INSERT INTO api_keys (name, role, key_hash) VALUES ($1, $2, $3::bytea) RETURNING id"},
+    {api_key_insert, "INSERT INTO api_keys (name, role, key_hash) VALUES ($1, $2, $3::bytea) RETURNING id"},
 
     {api_key_count_active,
      "SELECT count(*) FROM api_keys "

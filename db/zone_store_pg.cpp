@@ -47,8 +47,7 @@ std::vector<registry::device_tlsa> pg_zone_store::active_tlsa(std::string_view z
   });
 }
 
-std::vector<registry::zone_change> pg_zone_store::pending_changes(std::string_view zone,
-                                                                  std::size_t limit) {
+std::vector<registry::zone_change> pg_zone_store::pending_changes(std::string_view zone, std::size_t limit) {
   const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
   const auto sql_limit = static_cast<std::int64_t>(limit < max ? limit : max);
   return with_transaction(pool_, [&](pqxx::work& tx) {
@@ -80,14 +79,15 @@ void pg_zone_store::mark_published(std::string_view zone, std::uint32_t serial,
   const auto marked = with_transaction(pool_, [&](pqxx::work& tx) {
     tx.exec_prepared0(stmt::zone_state_upsert, str(zone), std::int64_t{serial});
     if (change_ids.empty()) return std::size_t{0};
-    const auto r = tx.exec_prepared(stmt::zone_changes_mark, str(zone), std::int64_t{serial},
-                                    bigint_array(change_ids));
+    const auto r =
+        tx.exec_prepared(stmt::zone_changes_mark, str(zone), std::int64_t{serial}, bigint_array(change_ids));
     return static_cast<std::size_t>(r.affected_rows());
   });
   if (marked != change_ids.size()) {
-    detail::log()->warn("db: zone {} serial {}: marked {} of {} changes (others unknown or "
-                        "already published)",
-                        zone, serial, marked, change_ids.size());
+    detail::log()->warn(
+        "db: zone {} serial {}: marked {} of {} changes (others unknown or "
+        "already published)",
+        zone, serial, marked, change_ids.size());
   }
 }
 

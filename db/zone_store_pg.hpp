@@ -15,8 +15,7 @@ class pg_zone_store final : public registry::zone_store {
 
   /// Ordered by device id.
   std::vector<registry::device_tlsa> active_tlsa(std::string_view zone) override;
-  std::vector<registry::zone_change> pending_changes(std::string_view zone,
-                                                     std::size_t limit) override;
+  std::vector<registry::zone_change> pending_changes(std::string_view zone, std::size_t limit) override;
   std::optional<std::uint32_t> last_serial(std::string_view zone) override;
   /// Only rows of `zone` that are still pending are stamped: the first serial that published a
   /// change is never overwritten. Ids that match no such row are logged, not an error.

@@ -59,8 +59,10 @@ certificate make_ca(const ca_name& name, const private_key& key, const certifica
   check_validity(validity);
   if (parent != nullptr) check_issuer(*parent);
   const x509_name_ptr subject = detail::make_name(name.common_name, name.organisation);
-  const X509_NAME* issuer_name = parent != nullptr ? X509_get_subject_name(parent->cert.native()) : subject.get();
-  x509_ptr x = detail::new_certificate(subject.get(), issuer_name, key.native(), now - clock_skew, now + validity);
+  const X509_NAME* issuer_name =
+      parent != nullptr ? X509_get_subject_name(parent->cert.native()) : subject.get();
+  x509_ptr x =
+      detail::new_certificate(subject.get(), issuer_name, key.native(), now - clock_skew, now + validity);
   if (parent != nullptr) {
     detail::add_basic_constraints(x.get(), true, 0);
   } else {
@@ -75,8 +77,9 @@ certificate make_ca(const ca_name& name, const private_key& key, const certifica
 
 // The common part of end-entity certificates.
 certificate make_end_entity(const certificate_authority& issuer, EVP_PKEY* subject_key,
-                            const std::vector<std::string>& dns_names, const std::vector<std::string>& ip_addresses,
-                            int eku_nid, std::chrono::days validity, time_point now) {
+                            const std::vector<std::string>& dns_names,
+                            const std::vector<std::string>& ip_addresses, int eku_nid,
+                            std::chrono::days validity, time_point now) {
   check_validity(validity);
   check_issuer(issuer);
   for (const std::string& n : dns_names) check_dns_name(n);
@@ -84,8 +87,8 @@ certificate make_end_entity(const certificate_authority& issuer, EVP_PKEY* subje
   // RFC 5280 §4.2.1.6: with an empty subject the SAN must be critical.
   const bool has_cn = cn.size() <= max_cn_length;
   const x509_name_ptr subject = detail::make_name(has_cn ? std::string_view(cn) : std::string_view());
-  x509_ptr x = detail::new_certificate(subject.get(), X509_get_subject_name(issuer.cert.native()), subject_key,
-                                       now - clock_skew, now + validity);
+  x509_ptr x = detail::new_certificate(subject.get(), X509_get_subject_name(issuer.cert.native()),
+                                       subject_key, now - clock_skew, now + validity);
   detail::add_basic_constraints(x.get(), false);
   detail::add_key_usage(x.get(), {ku_digital_signature});
   detail::add_extended_key_usage(x.get(), {eku_nid});
@@ -97,7 +100,8 @@ certificate make_end_entity(const certificate_authority& issuer, EVP_PKEY* subje
 
 }  // namespace
 
-certificate_authority create_root_ca(const std::string& common_name, std::chrono::days validity, time_point now) {
+certificate_authority create_root_ca(const std::string& common_name, std::chrono::days validity,
+                                     time_point now) {
   return create_root_ca(ca_name{common_name, {}}, private_key::generate_p256(), validity, now);
 }
 
@@ -112,14 +116,15 @@ certificate_authority create_issuing_ca(const certificate_authority& root, const
   return create_issuing_ca(root, ca_name{common_name, {}}, private_key::generate_p256(), validity, now);
 }
 
-certificate_authority create_issuing_ca(const certificate_authority& root, const ca_name& name, private_key key,
-                                        std::chrono::days validity, time_point now) {
+certificate_authority create_issuing_ca(const certificate_authority& root, const ca_name& name,
+                                        private_key key, std::chrono::days validity, time_point now) {
   certificate cert = make_ca(name, key, &root, validity, now);
   return {std::move(cert), std::move(key)};
 }
 
-certificate issue_device_certificate(const certificate_authority& issuer, const csr& req, const std::string& dns_name,
-                                     std::chrono::days validity, time_point now) {
+certificate issue_device_certificate(const certificate_authority& issuer, const csr& req,
+                                     const std::string& dns_name, std::chrono::days validity,
+                                     time_point now) {
   check_dns_name(dns_name);
   EVP_PKEY* key = X509_REQ_get0_pubkey(req.native());
   if (key == nullptr) throw std::invalid_argument("CSR has no usable public key");
@@ -130,7 +135,8 @@ certificate issue_server_certificate(const certificate_authority& issuer, const 
                                      const std::vector<std::string>& dns_names,
                                      const std::vector<std::string>& ip_addresses, std::chrono::days validity,
                                      time_point now) {
-  if (dns_names.empty() && ip_addresses.empty()) throw std::invalid_argument("server certificate needs a name");
+  if (dns_names.empty() && ip_addresses.empty())
+    throw std::invalid_argument("server certificate needs a name");
   return make_end_entity(issuer, key.native(), dns_names, ip_addresses, NID_server_auth, validity, now);
 }
 

@@ -30,7 +30,8 @@ struct ca_name {
 /// length), keyUsage critical keyCertSign+cRLSign, SKI (RFC 5280 method 1), AKI = SKI, random
 /// 127-bit serial, subject CN=common_name, valid from now-1h to now+validity.
 /// Throws std::invalid_argument if validity <= 0 or the name is empty, ossl_error otherwise.
-certificate_authority create_root_ca(const std::string& common_name, std::chrono::days validity, time_point now);
+certificate_authority create_root_ca(const std::string& common_name, std::chrono::days validity,
+                                     time_point now);
 
 /// As above with a full subject and a caller-supplied key (any key_type; Ed25519 roots sign
 /// with no digest, P-384 roots with SHA-384).
@@ -45,8 +46,8 @@ certificate_authority create_issuing_ca(const certificate_authority& root, const
                                         std::chrono::days validity, time_point now);
 
 /// As above with a full subject and a caller-supplied key.
-certificate_authority create_issuing_ca(const certificate_authority& root, const ca_name& name, private_key key,
-                                        std::chrono::days validity, time_point now);
+certificate_authority create_issuing_ca(const certificate_authority& root, const ca_name& name,
+                                        private_key key, std::chrono::days validity, time_point now);
 
 /// Device (TLS client) certificate for the key of `req`, which parse_csr_pem accepted. The CSR's
 /// subject and requested extensions are ignored. Profile: v3; random 127-bit serial; subject
@@ -58,8 +59,8 @@ certificate_authority create_issuing_ca(const certificate_authority& root, const
 /// Throws std::invalid_argument if dns_name is not a hostname of letters, digits, '-' and '_'
 /// (at most 253 characters, labels 1..63, no trailing dot), validity <= 0, or the issuer is
 /// unusable (see create_issuing_ca); ossl_error otherwise.
-certificate issue_device_certificate(const certificate_authority& issuer, const csr& req, const std::string& dns_name,
-                                     std::chrono::days validity, time_point now);
+certificate issue_device_certificate(const certificate_authority& issuer, const csr& req,
+                                     const std::string& dns_name, std::chrono::days validity, time_point now);
 
 /// TLS server certificate for iotregd's own `key`: SAN dNSNames then iPAddresses ("127.0.0.1",
 /// "::1"), subject CN = first DNS name (else first address), EKU serverAuth, keyUsage critical

@@ -63,7 +63,8 @@ certificate certificate::load_pem_file(const std::filesystem::path& p) { return 
 
 void certificate::save_pem_file(const std::filesystem::path& p) const {
   using std::filesystem::perms;
-  write_file_atomic(p, pem(), perms::owner_read | perms::owner_write | perms::group_read | perms::others_read);
+  write_file_atomic(p, pem(),
+                    perms::owner_read | perms::owner_write | perms::group_read | perms::others_read);
 }
 
 std::string certificate::pem() const {
@@ -104,7 +105,9 @@ std::string certificate::serial_hex() const {
 time_point certificate::not_before() const { return to_time_point(X509_get0_notBefore(cert_.get())); }
 time_point certificate::not_after() const { return to_time_point(X509_get0_notAfter(cert_.get())); }
 
-std::string certificate::subject_common_name() const { return common_name_of(X509_get_subject_name(cert_.get())); }
+std::string certificate::subject_common_name() const {
+  return common_name_of(X509_get_subject_name(cert_.get()));
+}
 
 std::string common_name_of(const X509_NAME* name) {
   const int idx = X509_NAME_get_index_by_NID(name, NID_commonName, -1);

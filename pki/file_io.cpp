@@ -46,7 +46,8 @@ void write_all(int fd, std::string_view data, const std::filesystem::path& p) {
 
 }  // namespace
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view data, std::filesystem::perms mode) {
+void write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                       std::filesystem::perms mode) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
   std::vector<char> name(tmpl.begin(), tmpl.end());

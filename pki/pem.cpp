@@ -19,7 +19,8 @@ bool only_space(std::string_view s) {
 
 // Position of `needle` at the start of a line in `text`, searching from `from`.
 std::size_t find_at_line_start(std::string_view text, std::string_view needle, std::size_t from) {
-  for (std::size_t pos = text.find(needle, from); pos != std::string_view::npos; pos = text.find(needle, pos + 1)) {
+  for (std::size_t pos = text.find(needle, from); pos != std::string_view::npos;
+       pos = text.find(needle, pos + 1)) {
     if (pos == 0 || text[pos - 1] == '\n') return pos;
   }
   return std::string_view::npos;
@@ -39,7 +40,8 @@ constexpr std::array<std::int8_t, 256> make_b64_table() {
   std::array<std::int8_t, 256> t{};
   for (auto& v : t) v = -1;
   constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < alphabet.size(); ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+  for (std::size_t i = 0; i < alphabet.size(); ++i)
+    t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
   return t;
 }
 constexpr auto b64_table = make_b64_table();
@@ -84,7 +86,8 @@ pem_block parse_single_pem_block(std::string_view text) {
 
   std::size_t body_start = 0;
   const std::string_view begin_line = line_at(text, begin, body_start);
-  if (begin_line.size() <= begin_marker.size() + dashes.size() || !begin_line.ends_with(dashes)) return result;
+  if (begin_line.size() <= begin_marker.size() + dashes.size() || !begin_line.ends_with(dashes))
+    return result;
   const std::string_view label =
       begin_line.substr(begin_marker.size(), begin_line.size() - begin_marker.size() - dashes.size());
 

@@ -41,7 +41,8 @@ x509_name_ptr make_name(std::string_view common_name, std::string_view organisat
   const auto add = [&](const char* field, std::string_view value) {
     if (value.empty()) return;
     if (value.size() > INT_MAX ||
-        X509_NAME_add_entry_by_txt(name.get(), field, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.data()),
+        X509_NAME_add_entry_by_txt(name.get(), field, MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(value.data()),
                                    static_cast<int>(value.size()), -1, 0) != 1) {
       throw_ossl("cannot add name attribute");
     }
@@ -85,7 +86,8 @@ void add_basic_constraints(X509* x, bool ca, std::optional<long> pathlen) {
   bc->ca = ca ? 0xff : 0;  // DER BOOLEAN TRUE; FALSE is the DEFAULT and is omitted
   if (ca && pathlen) {
     bc->pathlen = ASN1_INTEGER_new();
-    if (bc->pathlen == nullptr || ASN1_INTEGER_set(bc->pathlen, *pathlen) != 1) throw_ossl("ASN1_INTEGER_set");
+    if (bc->pathlen == nullptr || ASN1_INTEGER_set(bc->pathlen, *pathlen) != 1)
+      throw_ossl("ASN1_INTEGER_set");
   }
   add_extension(x, NID_basic_constraints, bc.get(), true, "basicConstraints");
 }

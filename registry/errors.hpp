@@ -12,8 +12,8 @@ namespace iotreg::registry {
 
 enum class errc {
   ok = 0,
-  invalid_request,        // malformed body or missing field
-  invalid_device_id,      // not an EID with valid check digits, nor an allowed label
+  invalid_request,    // malformed body or missing field
+  invalid_device_id,  // not an EID with valid check digits, nor an allowed label
   csr_not_pem,
   csr_malformed,
   csr_bad_signature,
@@ -21,9 +21,9 @@ enum class errc {
   device_exists,
   device_not_found,
   device_already_revoked,
-  unauthenticated,        // no or unknown API key
+  unauthenticated,  // no or unknown API key
   forbidden,
-  publication_timeout,    // committed, but not yet visible in the served zone
+  publication_timeout,  // committed, but not yet visible in the served zone
 };
 
 const boost::system::error_category& registry_category() noexcept;

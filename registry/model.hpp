@@ -39,8 +39,8 @@ struct certificate_record {
 };
 
 struct device {
-  std::string zone;       // zone apex, lower case, with the final dot
-  std::string id;         // the device label (EID or DNS-safe label), lower case
+  std::string zone;  // zone apex, lower case, with the final dot
+  std::string id;    // the device label (EID or DNS-safe label), lower case
   device_status status = device_status::active;
   tlsa_data tlsa;
   certificate_record certificate;

@@ -26,7 +26,8 @@ error csr_error(const boost::system::error_code& ec) {
     case csr_errc::bad_signature:
       return {errc::csr_bad_signature, "the csr's signature does not verify with its own key"};
     case csr_errc::key_not_allowed:
-      return {errc::csr_key_not_allowed, "the csr's key is not allowed (EC P-256/P-384, Ed25519, RSA >= 2048)"};
+      return {errc::csr_key_not_allowed,
+              "the csr's key is not allowed (EC P-256/P-384, Ed25519, RSA >= 2048)"};
     case csr_errc::too_large: return {errc::csr_malformed, "the csr is too large"};
     case csr_errc::malformed: break;
   }
@@ -40,9 +41,9 @@ std::string without_final_dot(std::string_view name) {
 
 }  // namespace
 
-registry_service::registry_service(registry_settings settings, device_store& devices, zone_publisher& publisher,
-                                   const pki::certificate_authority& issuing, const pki::certificate& root,
-                                   clock_fn now)
+registry_service::registry_service(registry_settings settings, device_store& devices,
+                                   zone_publisher& publisher, const pki::certificate_authority& issuing,
+                                   const pki::certificate& root, clock_fn now)
     : settings_(std::move(settings)),
       devices_(devices),
       publisher_(publisher),

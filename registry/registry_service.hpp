@@ -14,7 +14,7 @@
 namespace iotreg::registry {
 
 struct registry_settings {
-  std::string zone;                  // apex with the final dot
+  std::string zone;  // apex with the final dot
   std::uint32_t tlsa_ttl = 300;
   bool allow_label_ids = false;
   std::chrono::days device_validity{365};
@@ -26,9 +26,10 @@ class registry_service final : public enrollment_service {
   using clock_fn = std::function<time_point()>;
 
   /// @param issuing the CA that signs device certificates; @param root its root, for the chain.
-  registry_service(registry_settings settings, device_store& devices, zone_publisher& publisher,
-                   const pki::certificate_authority& issuing, const pki::certificate& root,
-                   clock_fn now = [] { return clock::now(); });
+  registry_service(
+      registry_settings settings, device_store& devices, zone_publisher& publisher,
+      const pki::certificate_authority& issuing, const pki::certificate& root,
+      clock_fn now = [] { return clock::now(); });
 
   result<enrollment> enroll(const enroll_request& req) override;
   result<enrollment> get(std::string_view device_id) override;

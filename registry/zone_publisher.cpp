@@ -66,7 +66,8 @@ void zone_publisher::rebuild() {
   last_full_build_ = now_();
   signer_.build(records, serial, last_full_build_);
   publish(signer_.snapshot(), serial, {});
-  log()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(), serial);
+  log()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(),
+              serial);
 }
 
 std::size_t zone_publisher::publish_pending() {
@@ -106,7 +107,7 @@ void zone_publisher::publish(std::shared_ptr<const dns::zone_snapshot> snap, std
 }
 
 std::optional<std::uint32_t> zone_publisher::wait_published(std::int64_t change_id,
-                                                             std::chrono::milliseconds timeout) {
+                                                            std::chrono::milliseconds timeout) {
   std::unique_lock lock(published_mutex_);
   std::optional<std::uint32_t> serial;
   published_cv_.wait_for(lock, timeout, [&] {

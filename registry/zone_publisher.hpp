@@ -27,8 +27,8 @@
 namespace iotreg::registry {
 
 struct publisher_settings {
-  std::string zone;                    // apex with the final dot
-  std::filesystem::path zone_file;     // empty: do not write a file
+  std::string zone;                 // apex with the final dot
+  std::filesystem::path zone_file;  // empty: do not write a file
   std::chrono::milliseconds batch_window{10};
   std::size_t batch_max = 1000;
   std::chrono::milliseconds poll_interval{1000};  // safety net for missed wake-ups
@@ -42,8 +42,9 @@ class zone_publisher {
  public:
   using clock_fn = std::function<time_point()>;
 
-  zone_publisher(publisher_settings settings, zone_store& store, dns::zone_signer signer,
-                 clock_fn now = [] { return clock::now(); });
+  zone_publisher(
+      publisher_settings settings, zone_store& store, dns::zone_signer signer,
+      clock_fn now = [] { return clock::now(); });
   ~zone_publisher();
   zone_publisher(const zone_publisher&) = delete;
   zone_publisher& operator=(const zone_publisher&) = delete;

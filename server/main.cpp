@@ -29,7 +29,8 @@ constexpr const char* usage_text = "usage: iotregd --config FILE\n";
 int run(const config::settings& s) {
   auto log = spdlog::default_logger()->clone("server");
   spdlog::register_logger(log);
-  for (const char* name : {"api", "registry", "db"}) spdlog::register_logger(spdlog::default_logger()->clone(name));
+  for (const char* name : {"api", "registry", "db"})
+    spdlog::register_logger(spdlog::default_logger()->clone(name));
 
   db::pool pool(s.database.dsn, s.database.pool_size);
   {

@@ -60,17 +60,17 @@ TEST_CASE("device_store/insert_enrollment then find returns every field", "[pg][
   CHECK(dev->updated_at == dev->created_at);
 
   CHECK(rows(d, "certificates") == 1);
-  CHECK(d.scalar("SELECT count(*) FROM zone_changes WHERE op = 'add' AND id = " +
-                 std::to_string(*change)) == 1);
+  CHECK(d.scalar("SELECT count(*) FROM zone_changes WHERE op = 'add' AND id = " + std::to_string(*change)) ==
+        1);
   CHECK(d.scalar("SELECT count(*) FROM audit_log WHERE action = 'device.enroll' "
-                 "AND detail->>'change_id' = '" + std::to_string(*change) + "'") == 1);
+                 "AND detail->>'change_id' = '" +
+                 std::to_string(*change) + "'") == 1);
 
   CHECK_FALSE(store.find(zone, "nosuchdevice").has_value());
   CHECK_FALSE(store.find("other.test.", e.device_id).has_value());
 }
 
-TEST_CASE("device_store/insert_enrollment records the api key in device and audit rows",
-          "[pg][device]") {
+TEST_CASE("device_store/insert_enrollment records the api key in device and audit rows", "[pg][device]") {
   fresh_db d;
   db::pg_device_store store{d.pool()};
   db::pg_api_key_store keys{d.pool()};
@@ -94,8 +94,7 @@ TEST_CASE("device_store/insert_enrollment records the api key in device and audi
   }
 }
 
-TEST_CASE("device_store/duplicate device is device_exists and leaves nothing behind",
-          "[pg][device]") {
+TEST_CASE("device_store/duplicate device is device_exists and leaves nothing behind", "[pg][device]") {
   fresh_db d;
   db::pg_device_store store{d.pool()};
   REQUIRE(store.insert_enrollment(sample_enrollment(zone, "dev-1", 1)).has_value());
@@ -115,8 +114,7 @@ TEST_CASE("device_store/duplicate device is device_exists and leaves nothing beh
     CHECK(store.insert_enrollment(sample_enrollment("other.test.", "dev-1", 3)).has_value());
   }
   SECTION("error/a reused certificate serial throws (a bug, not a conflict) and rolls back") {
-    CHECK_THROWS_AS(store.insert_enrollment(sample_enrollment(zone, "dev-2", 1)),
-                    pqxx::unique_violation);
+    CHECK_THROWS_AS(store.insert_enrollment(sample_enrollment(zone, "dev-2", 1)), pqxx::unique_violation);
     CHECK_FALSE(store.find(zone, "dev-2").has_value());
     CHECK(rows(d, "devices") == 1);
     CHECK(rows(d, "zone_changes") == 1);

@@ -36,8 +36,8 @@ TEST_CASE("migrate/applies every migration once; a second run is a no-op", "[pg]
   db::migrate(c);
   const auto first = db::applied_migrations(c);
   CHECK(first == embedded_versions());
-  const auto applied_at = d.scalar(
-      "SELECT (extract(epoch FROM max(applied_at)) * 1000000)::bigint FROM schema_migrations");
+  const auto applied_at =
+      d.scalar("SELECT (extract(epoch FROM max(applied_at)) * 1000000)::bigint FROM schema_migrations");
 
   db::migrate(c);
   CHECK(db::applied_migrations(c) == first);
@@ -94,18 +94,16 @@ TEST_CASE("schema/constraints", "[pg][schema]") {
                     pqxx::check_violation);
   }
   SECTION("error/unknown device status") {
-    CHECK_THROWS_AS(
-        d.exec("INSERT INTO devices (zone, device_id, status) VALUES ('z.', 'd', 'lost')"),
-        pqxx::check_violation);
+    CHECK_THROWS_AS(d.exec("INSERT INTO devices (zone, device_id, status) VALUES ('z.', 'd', 'lost')"),
+                    pqxx::check_violation);
   }
   SECTION("error/upper-case device id") {
     CHECK_THROWS_AS(d.exec("INSERT INTO devices (zone, device_id) VALUES ('z.', 'D')"),
                     pqxx::check_violation);
   }
   SECTION("error/zone serial beyond 32 bits") {
-    CHECK_THROWS_AS(
-        d.exec("INSERT INTO zone_state (zone, serial) VALUES ('z.', 4294967296)"),
-        pqxx::check_violation);
+    CHECK_THROWS_AS(d.exec("INSERT INTO zone_state (zone, serial) VALUES ('z.', 4294967296)"),
+                    pqxx::check_violation);
   }
   SECTION("error/unknown zone change op") {
     CHECK_THROWS_AS(d.exec("INSERT INTO zone_changes (zone, device_id, op, tlsa_usage, "

@@ -2,8 +2,8 @@
 
 #include "db/migrate.hpp"
 
-#include <catch2/catch.hpp>
 #include <libpq-fe.h>
+#include <catch2/catch.hpp>
 #include <pqxx/nontransaction>
 #include <pqxx/transaction>
 
@@ -17,11 +17,12 @@ namespace iotreg::test {
 std::string admin_dsn() {
   const char* v = std::getenv("IOTREG_TEST_PG_DSN");
   if (v == nullptr || *v == '\0') {
-    FAIL("IOTREG_TEST_PG_DSN is not set. Start a local server and export its DSN, e.g.\n"
-         "  source scripts/lib/pg.sh && pg_local_start /tmp/iotreg-pgtest/data "
-         "/tmp/iotreg-pgtest/sock && pg_local_createdb /tmp/iotreg-pgtest/sock iotreg\n"
-         "  export IOTREG_TEST_PG_DSN=$(pg_local_dsn /tmp/iotreg-pgtest/sock iotreg)\n"
-         "or run tests/integration/run_pg_tests.sh BUILD_DIR");
+    FAIL(
+        "IOTREG_TEST_PG_DSN is not set. Start a local server and export its DSN, e.g.\n"
+        "  source scripts/lib/pg.sh && pg_local_start /tmp/iotreg-pgtest/data "
+        "/tmp/iotreg-pgtest/sock && pg_local_createdb /tmp/iotreg-pgtest/sock iotreg\n"
+        "  export IOTREG_TEST_PG_DSN=$(pg_local_dsn /tmp/iotreg-pgtest/sock iotreg)\n"
+        "or run tests/integration/run_pg_tests.sh BUILD_DIR");
   }
   return v;
 }
@@ -111,8 +112,7 @@ registry::time_point now_us() {
   return std::chrono::floor<std::chrono::microseconds>(registry::clock::now());
 }
 
-registry::new_enrollment sample_enrollment(const std::string& zone, const std::string& device_id,
-                                           int n) {
+registry::new_enrollment sample_enrollment(const std::string& zone, const std::string& device_id, int n) {
   using namespace std::chrono_literals;
   registry::new_enrollment e;
   e.zone = zone;
@@ -127,8 +127,8 @@ registry::new_enrollment sample_enrollment(const std::string& zone, const std::s
   }
   const auto t = now_us();
   e.certificate.serial_hex = "1f" + std::to_string(100000 + n);
-  e.certificate.pem = "-----BEGIN CERTIFICATE-----\nMII" + std::to_string(n) +
-                      "\n-----END CERTIFICATE-----\n";
+  e.certificate.pem =
+      "-----BEGIN CERTIFICATE-----\nMII" + std::to_string(n) + "\n-----END CERTIFICATE-----\n";
   e.certificate.issuer_key_id_hex = "a1b2c3d4e5f60718293a4b5c6d7e8f9011223344";
   e.certificate.not_before = t - 1h + 123456us;
   e.certificate.not_after = t + 24h * 365 + 654321us;

@@ -47,8 +47,7 @@ class fresh_db {
 
 /// A plausible enrollment of `device_id` in `zone`, unique by `n` (serial, key bytes), with an
 /// association that contains 0x00 bytes and times exact to the microsecond.
-registry::new_enrollment sample_enrollment(const std::string& zone, const std::string& device_id,
-                                           int n = 1);
+registry::new_enrollment sample_enrollment(const std::string& zone, const std::string& device_id, int n = 1);
 
 /// Now, truncated to microseconds (what PostgreSQL keeps).
 registry::time_point now_us();

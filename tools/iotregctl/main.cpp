@@ -16,15 +16,15 @@
 
 #include <sys/stat.h>
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -59,13 +59,20 @@ arguments parse_arguments(int argc, char** argv) {
   };
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
-    if (arg == "--config" || arg == "-c") a.config = value(i, arg);
-    else if (arg == "--api-key-file" || arg == "--file") a.api_key_file = value(i, arg);
-    else if (arg == "--name") a.name = value(i, arg);
-    else if (arg == "--role") a.role = value(i, arg);
-    else if (arg == "--help" || arg == "-h") throw usage_error("");
-    else if (arg.starts_with("-")) throw usage_error("unknown option " + std::string(arg));
-    else a.command.emplace_back(arg);
+    if (arg == "--config" || arg == "-c")
+      a.config = value(i, arg);
+    else if (arg == "--api-key-file" || arg == "--file")
+      a.api_key_file = value(i, arg);
+    else if (arg == "--name")
+      a.name = value(i, arg);
+    else if (arg == "--role")
+      a.role = value(i, arg);
+    else if (arg == "--help" || arg == "-h")
+      throw usage_error("");
+    else if (arg.starts_with("-"))
+      throw usage_error("unknown option " + std::string(arg));
+    else
+      a.command.emplace_back(arg);
   }
   if (!a.config) throw usage_error("--config FILE is required");
   if (a.command.empty()) throw usage_error("a command is required");
@@ -80,7 +87,8 @@ void write_file_atomically(const fs::path& path, const std::string& content, mod
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) throw std::runtime_error("cannot write " + path.string() + ": " + std::strerror(errno));
   ::fchmod(fd, mode);
-  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  bool ok =
+      ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
@@ -94,8 +102,8 @@ void say(const std::string& line) { std::cerr << "iotregctl: " << line << '\n'; 
 // replaces a key that certificates or DS records already depend on.
 void init_ca(const config::settings& s, const tools::state_layout& l) {
   using fs::perms;
-  tools::ensure_directory(l.root, perms::owner_all | perms::group_read | perms::group_exec | perms::others_read |
-                                      perms::others_exec);
+  tools::ensure_directory(l.root, perms::owner_all | perms::group_read | perms::group_exec |
+                                      perms::others_read | perms::others_exec);
   tools::ensure_directory(l.ca_dir, perms::owner_all | perms::group_read | perms::group_exec |
                                         perms::others_read | perms::others_exec);
   tools::ensure_directory(l.ca_key_dir, perms::owner_all);
@@ -128,7 +136,8 @@ void init_dnssec(const config::settings& s, const tools::state_layout& l) {
     dns::key_role role;
     const char* name;
   };
-  for (const auto& w : {wanted{l.ksk_file, dns::key_role::ksk, "KSK"}, wanted{l.zsk_file, dns::key_role::zsk, "ZSK"}}) {
+  for (const auto& w :
+       {wanted{l.ksk_file, dns::key_role::ksk, "KSK"}, wanted{l.zsk_file, dns::key_role::zsk, "ZSK"}}) {
     if (fs::exists(w.file)) {
       say(std::string(w.name) + " exists: " + w.file.string());
       continue;

@@ -34,10 +34,9 @@ void require(const fs::path& p) {
 
 ca_material load_ca_material(const state_layout& layout) {
   for (const auto& p : {layout.root_cert, layout.issuing_cert, layout.issuing_key}) require(p);
-  return ca_material{
-      pki::certificate_authority{pki::certificate::load_pem_file(layout.issuing_cert),
-                                 pki::private_key::load_pem_file(layout.issuing_key)},
-      pki::certificate::load_pem_file(layout.root_cert)};
+  return ca_material{pki::certificate_authority{pki::certificate::load_pem_file(layout.issuing_cert),
+                                                pki::private_key::load_pem_file(layout.issuing_key)},
+                     pki::certificate::load_pem_file(layout.root_cert)};
 }
 
 std::vector<dns::dnssec_key> load_zone_keys(const state_layout& layout, const std::string& zone) {

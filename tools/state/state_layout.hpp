@@ -17,12 +17,12 @@ struct state_layout {
   explicit state_layout(const std::filesystem::path& state_dir);
 
   std::filesystem::path root;
-  std::filesystem::path ca_dir;        // <state>/ca: root.pem, issuing.pem (public)
-  std::filesystem::path ca_key_dir;    // <state>/ca/private (0700): root.key, issuing.key
+  std::filesystem::path ca_dir;      // <state>/ca: root.pem, issuing.pem (public)
+  std::filesystem::path ca_key_dir;  // <state>/ca/private (0700): root.key, issuing.key
   std::filesystem::path root_cert, root_key, issuing_cert, issuing_key;
-  std::filesystem::path dnssec_dir;    // <state>/dnssec (0700)
+  std::filesystem::path dnssec_dir;  // <state>/dnssec (0700)
   std::filesystem::path ksk_file, zsk_file;
-  std::filesystem::path tls_dir;       // <state>/tls: server.pem (chain), private/server.key
+  std::filesystem::path tls_dir;  // <state>/tls: server.pem (chain), private/server.key
   std::filesystem::path tls_key_dir;
   std::filesystem::path server_cert, server_key;
 };

@@ -59,23 +59,34 @@ TEST_CASE("config/errors name the line and the key") {
     const char* expected;
   };
   auto c = GENERATE(values<row>({
-      {"error/unknown key", "[zone]\nname = \"a.test\"\nnmae = \"x\"\n", "test.toml:3: zone.nmae: unknown key"},
+      {"error/unknown key", "[zone]\nname = \"a.test\"\nnmae = \"x\"\n",
+       "test.toml:3: zone.nmae: unknown key"},
       {"error/unknown table", "[zoen]\nname = \"a\"\n", "test.toml:1: zoen: unknown key"},
-      {"error/wrong type", "[database]\n\npool_size = \"8\"\n", "test.toml:3: database.pool_size: expected an integer"},
-      {"error/bad zone name", "[zone]\nname = \"bad..name\"\n", "test.toml:2: zone.name: not a valid DNS name"},
-      {"error/label too long", "[zone]\nname = \"" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test\"\n", "test.toml:2: zone.name: not a valid DNS name"},
-      {"error/bad endpoint", "[server]\nhttp_listen = \"127.0.0.1\"\n", "test.toml:2: server.http_listen: expected \"host:port\""},
-      {"error/port out of range", "[server]\ndns_listen = \"127.0.0.1:70000\"\n", "test.toml:2: server.dns_listen: port must be 1..65535"},
-      {"error/range", "[server]\nwork_threads = 0\n", "test.toml:2: server.work_threads: must be between 1 and 1024"},
+      {"error/wrong type", "[database]\n\npool_size = \"8\"\n",
+       "test.toml:3: database.pool_size: expected an integer"},
+      {"error/bad zone name", "[zone]\nname = \"bad..name\"\n",
+       "test.toml:2: zone.name: not a valid DNS name"},
+      {"error/label too long",
+       "[zone]\nname = \""
+       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.test\"\n",
+       "test.toml:2: zone.name: not a valid DNS name"},
+      {"error/bad endpoint", "[server]\nhttp_listen = \"127.0.0.1\"\n",
+       "test.toml:2: server.http_listen: expected \"host:port\""},
+      {"error/port out of range", "[server]\ndns_listen = \"127.0.0.1:70000\"\n",
+       "test.toml:2: server.dns_listen: port must be 1..65535"},
+      {"error/range", "[server]\nwork_threads = 0\n",
+       "test.toml:2: server.work_threads: must be between 1 and 1024"},
       {"error/syntax", "[server\n", "test.toml:1:"},
-      {"error/bad address", "[zone]\naddresses = { ns1 = [\"1.2.3\"] }\n", "test.toml:2: zone.addresses.ns1: not an IP address"},
+      {"error/bad address", "[zone]\naddresses = { ns1 = [\"1.2.3\"] }\n",
+       "test.toml:2: zone.addresses.ns1: not an IP address"},
   }));
   INFO(c.name);
   CHECK_THAT(error_of(c.text), Catch::Matchers::StartsWith(c.expected));
 }
 
 TEST_CASE("config/environment overrides the DSN") {
-  auto s = parse("[database]\ndsn = \"postgresql:///file\"\n", "t", {{"IOTREG_DATABASE_DSN", "postgresql:///env"}});
+  auto s = parse("[database]\ndsn = \"postgresql:///file\"\n", "t",
+                 {{"IOTREG_DATABASE_DSN", "postgresql:///env"}});
   CHECK(s.database.dsn == "postgresql:///env");
 }
 

@@ -12,7 +12,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void free_x509_stack(STACK_OF(X509)* s) noexcept { sk_X509_free(s); }  // borrowed elements
+void free_x509_stack(STACK_OF(X509) * s) noexcept { sk_X509_free(s); }  // borrowed elements
 
 const std::string device_name = "89049032000001000000012345678901._device.iotregistry.test";
 
@@ -88,8 +88,8 @@ int serial_bits(const certificate& c, bool& negative) {
 }
 
 // X509_verify_cert with strict RFC 5280 checks, trusting only `root`.
-int verify(const certificate& leaf, const std::vector<const certificate*>& intermediates, const certificate& root,
-           int purpose) {
+int verify(const certificate& leaf, const std::vector<const certificate*>& intermediates,
+           const certificate& root, int purpose) {
   const x509_store_ptr store(X509_STORE_new());
   REQUIRE(X509_STORE_add_cert(store.get(), root.native()) == 1);
   ossl_ptr<STACK_OF(X509), free_x509_stack> chain(sk_X509_new_null());
@@ -157,14 +157,16 @@ TEST_CASE("root CA profile", "[pki][ca]") {
 }
 
 TEST_CASE("root CA with organisation and an Ed25519 key", "[pki][ca]") {
-  const certificate_authority root = create_root_ca(ca_name{"Root", "Example MNO"}, private_key::generate(key_type::ed25519),
-                                                    std::chrono::days(30), test_now());
+  const certificate_authority root =
+      create_root_ca(ca_name{"Root", "Example MNO"}, private_key::generate(key_type::ed25519),
+                     std::chrono::days(30), test_now());
   CHECK(X509_get_signature_nid(root.cert.native()) == NID_ED25519);
   const X509_NAME* subject = X509_get_subject_name(root.cert.native());
   const int idx = X509_NAME_get_index_by_NID(subject, NID_organizationName, -1);
   REQUIRE(idx >= 0);
   const ASN1_STRING* o = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, idx));
-  CHECK(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(o)), ASN1_STRING_length(o)) == "Example MNO");
+  CHECK(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(o)), ASN1_STRING_length(o)) ==
+        "Example MNO");
   CHECK(root.cert.subject_common_name() == "Root");
 }
 
@@ -281,7 +283,8 @@ TEST_CASE("device certificate ignores the CSR's subject and extensions", "[pki][
   const csr req = make_csr(key.get(), spec);
   REQUIRE(req.subject_common_name() == "evil.example");
 
-  const certificate c = issue_device_certificate(root, req, "dev1._device.example", std::chrono::days(1), now);
+  const certificate c =
+      issue_device_certificate(root, req, "dev1._device.example", std::chrono::days(1), now);
   CHECK(c.subject_common_name() == "dev1._device.example");
   int crit = -1;
   CHECK(san_entries(c, crit) == std::vector<san_entry>{{GEN_DNS, "dev1._device.example"}});
@@ -298,7 +301,8 @@ TEST_CASE("device names over 64 characters: empty subject, critical SAN", "[pki]
   const auto key = test::make_ec_key("P-256");
   const std::string long_name = "89049032000001000000012345678901._device.operator-a.iotregistry.example";
   REQUIRE(long_name.size() > 64);
-  const certificate c = issue_device_certificate(issuing, make_csr(key.get()), long_name, std::chrono::days(1), now);
+  const certificate c =
+      issue_device_certificate(issuing, make_csr(key.get()), long_name, std::chrono::days(1), now);
   CHECK(X509_NAME_entry_count(X509_get_subject_name(c.native())) == 0);
   int crit = -1;
   CHECK(san_entries(c, crit) == std::vector<san_entry>{{GEN_DNS, long_name}});
@@ -312,25 +316,28 @@ TEST_CASE("device certificate argument checks", "[pki][ca][device]") {
   const auto key = test::make_ec_key("P-256");
   const csr req = make_csr(key.get());
   const auto bad = GENERATE(as<std::string>{}, "", "a..b", "bad name.example", "trailing.dot.", ".leading",
-                            "comma,injection.example", "DNS:x.example,DNS:y.example", std::string(64, 'a') + ".example",
-                            std::string(254, 'a'));
+                            "comma,injection.example", "DNS:x.example,DNS:y.example",
+                            std::string(64, 'a') + ".example", std::string(254, 'a'));
   SECTION("error/dns name '" + bad + "'") {
-    CHECK_THROWS_AS(issue_device_certificate(root, req, bad, std::chrono::days(1), now), std::invalid_argument);
+    CHECK_THROWS_AS(issue_device_certificate(root, req, bad, std::chrono::days(1), now),
+                    std::invalid_argument);
   }
   SECTION("error/zero validity") {
-    CHECK_THROWS_AS(issue_device_certificate(root, req, "a.example", std::chrono::days(0), now), std::invalid_argument);
+    CHECK_THROWS_AS(issue_device_certificate(root, req, "a.example", std::chrono::days(0), now),
+                    std::invalid_argument);
   }
 }
 
 TEST_CASE("Ed25519 root and P-384 issuing CA chain", "[pki][ca]") {
   const time_point now = test_now();
-  const certificate_authority root =
-      create_root_ca(ca_name{"root", {}}, private_key::generate(key_type::ed25519), std::chrono::days(3650), now);
-  const certificate_authority issuing =
-      create_issuing_ca(root, ca_name{"issuing", {}}, private_key::generate(key_type::ec_p384), std::chrono::days(365), now);
+  const certificate_authority root = create_root_ca(
+      ca_name{"root", {}}, private_key::generate(key_type::ed25519), std::chrono::days(3650), now);
+  const certificate_authority issuing = create_issuing_ca(
+      root, ca_name{"issuing", {}}, private_key::generate(key_type::ec_p384), std::chrono::days(365), now);
   CHECK(X509_get_signature_nid(issuing.cert.native()) == NID_ED25519);
   const auto key = test::make_ec_key("P-256");
-  const certificate c = issue_device_certificate(issuing, make_csr(key.get()), device_name, std::chrono::days(1), now);
+  const certificate c =
+      issue_device_certificate(issuing, make_csr(key.get()), device_name, std::chrono::days(1), now);
   CHECK(X509_get_signature_nid(c.native()) == NID_ecdsa_with_SHA384);
   CHECK(verify(c, {&issuing.cert}, root.cert, X509_PURPOSE_SSL_CLIENT) == X509_V_OK);
 }
@@ -340,18 +347,17 @@ TEST_CASE("server certificate profile", "[pki][ca][server]") {
   const certificate_authority root = create_root_ca("root", std::chrono::days(3650), now);
   const certificate_authority issuing = create_issuing_ca(root, "issuing", std::chrono::days(1825), now);
   const private_key key = private_key::generate_p256();
-  const certificate c = issue_server_certificate(issuing, key, {"localhost", "iotreg.example"}, {"127.0.0.1", "::1"},
-                                                 std::chrono::days(30), now);
+  const certificate c = issue_server_certificate(issuing, key, {"localhost", "iotreg.example"},
+                                                 {"127.0.0.1", "::1"}, std::chrono::days(30), now);
   CHECK(c.subject_common_name() == "localhost");
   CHECK(c.spki_der() == key.spki_der());
   int crit = -1;
   const std::string v4{'\x7f', '\0', '\0', '\x01'};
   std::string v6(16, '\0');
   v6.back() = '\x01';
-  CHECK(san_entries(c, crit) == std::vector<san_entry>{{GEN_DNS, "localhost"},
-                                                       {GEN_DNS, "iotreg.example"},
-                                                       {GEN_IPADD, v4},
-                                                       {GEN_IPADD, v6}});
+  CHECK(san_entries(c, crit) ==
+        std::vector<san_entry>{
+            {GEN_DNS, "localhost"}, {GEN_DNS, "iotreg.example"}, {GEN_IPADD, v4}, {GEN_IPADD, v6}});
   CHECK(eku_nids(c, crit) == std::vector<int>{NID_server_auth});
   CHECK(key_usage_bits(c, crit) == std::vector<int>{0});
   CHECK(crit == 1);
@@ -363,14 +369,17 @@ TEST_CASE("server certificate profile", "[pki][ca][server]") {
   CHECK(X509_check_ip_asc(c.native(), "127.0.0.2", 0) == 0);
 
   SECTION("error/bad address") {
-    CHECK_THROWS_AS(issue_server_certificate(issuing, key, {"localhost"}, {"127.0.0.256"}, std::chrono::days(1), now),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(
+        issue_server_certificate(issuing, key, {"localhost"}, {"127.0.0.256"}, std::chrono::days(1), now),
+        std::invalid_argument);
   }
   SECTION("error/no names") {
-    CHECK_THROWS_AS(issue_server_certificate(issuing, key, {}, {}, std::chrono::days(1), now), std::invalid_argument);
+    CHECK_THROWS_AS(issue_server_certificate(issuing, key, {}, {}, std::chrono::days(1), now),
+                    std::invalid_argument);
   }
   SECTION("ok/address only") {
-    const certificate ip_only = issue_server_certificate(issuing, key, {}, {"::1"}, std::chrono::days(1), now);
+    const certificate ip_only =
+        issue_server_certificate(issuing, key, {}, {"::1"}, std::chrono::days(1), now);
     CHECK(ip_only.subject_common_name() == "::1");
   }
 }

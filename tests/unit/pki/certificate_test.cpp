@@ -27,7 +27,8 @@ certificate bare_certificate(const std::vector<std::uint8_t>& serial, time_point
   REQUIRE(X509_set_serialNumber(x.get(), s.get()) == 1);
   REQUIRE(X509_set_pubkey(x.get(), key.native()) == 1);
   REQUIRE(ASN1_TIME_set(X509_getm_notBefore(x.get()), 0) != nullptr);
-  REQUIRE(ASN1_TIME_set(X509_getm_notAfter(x.get()), std::chrono::system_clock::to_time_t(not_after)) != nullptr);
+  REQUIRE(ASN1_TIME_set(X509_getm_notAfter(x.get()), std::chrono::system_clock::to_time_t(not_after)) !=
+          nullptr);
   REQUIRE(X509_sign(x.get(), key.native(), EVP_sha256()) > 0);
   return certificate(std::move(x));
 }
@@ -77,7 +78,7 @@ TEST_CASE("certificate save_pem_file writes 0644 and reloads", "[pki][certificat
   const std::string path = dir.path() + "/root.pem";
   const certificate_authority root = create_root_ca("root", std::chrono::days(10), test_now());
   root.cert.save_pem_file(path);
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 07777) == 0644);
   CHECK(certificate::load_pem_file(path).der() == root.cert.der());

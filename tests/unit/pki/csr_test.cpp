@@ -35,12 +35,12 @@ TEST_CASE("parse_csr_pem accepts allowed keys", "[pki][csr]") {
     const EVP_MD* md;
     const char* description;
   };
-  const auto r = GENERATE(
-      row{"ok/P-256 SHA-256", [] { return test::make_ec_key("P-256"); }, nullptr, "EC P-256"},
-      row{"ok/P-384 SHA-384", [] { return test::make_ec_key("P-384"); }, EVP_sha384(), "EC P-384"},
-      row{"ok/P-256 SHA-512", [] { return test::make_ec_key("P-256"); }, EVP_sha512(), "EC P-256"},
-      row{"ok/Ed25519", [] { return test::make_raw_key("ED25519"); }, nullptr, "Ed25519"},
-      row{"ok/RSA 2048", [] { return test::make_rsa_key(2048); }, nullptr, "RSA 2048"});
+  const auto r =
+      GENERATE(row{"ok/P-256 SHA-256", [] { return test::make_ec_key("P-256"); }, nullptr, "EC P-256"},
+               row{"ok/P-384 SHA-384", [] { return test::make_ec_key("P-384"); }, EVP_sha384(), "EC P-384"},
+               row{"ok/P-256 SHA-512", [] { return test::make_ec_key("P-256"); }, EVP_sha512(), "EC P-256"},
+               row{"ok/Ed25519", [] { return test::make_raw_key("ED25519"); }, nullptr, "Ed25519"},
+               row{"ok/RSA 2048", [] { return test::make_rsa_key(2048); }, nullptr, "RSA 2048"});
   SECTION(r.name) {
     const evp_pkey_ptr key = r.make();
     csr_spec spec;
@@ -66,9 +66,7 @@ TEST_CASE("parse_csr_pem framing variants", "[pki][csr]") {
     for (const char c : pem) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
     CHECK(parse_csr_pem("Certificate Request:\n    Data: ...\n" + crlf + "\r\n\r\n").has_value());
   }
-  SECTION("ok/exactly at the size limit") {
-    CHECK(parse_csr_pem(pem, csr_policy{pem.size()}).has_value());
-  }
+  SECTION("ok/exactly at the size limit") { CHECK(parse_csr_pem(pem, csr_policy{pem.size()}).has_value()); }
   SECTION("ok/re-encoding keeps the DER") { CHECK(parse_csr_pem(pem)->der() == der); }
 }
 
@@ -154,7 +152,8 @@ TEST_CASE("parse_csr_pem key allow-list", "[pki][csr]") {
 
 TEST_CASE("parse_csr_pem refuses P-256 with explicit curve parameters", "[pki][csr]") {
   const auto key = test::make_ec_key("P-256");
-  REQUIRE(EVP_PKEY_set_utf8_string_param(key.get(), OSSL_PKEY_PARAM_EC_ENCODING, OSSL_PKEY_EC_ENCODING_EXPLICIT) == 1);
+  REQUIRE(EVP_PKEY_set_utf8_string_param(key.get(), OSSL_PKEY_PARAM_EC_ENCODING,
+                                         OSSL_PKEY_EC_ENCODING_EXPLICIT) == 1);
   const std::string pem = make_csr_pem(key.get());
   // The request itself is well formed and correctly signed; only the key encoding is refused.
   REQUIRE(pem.size() > p256_csr().size() + 100);

@@ -18,11 +18,11 @@ TEST_CASE("sha256 known answers (FIPS 180-2 / NIST examples)", "[pki][digest]") 
     std::string_view input;
     const char* hex;
   };
-  const auto c = GENERATE(
-      vector_case{"abc", "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
-      vector_case{"empty", "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-      vector_case{"448 bits", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-                  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"});
+  const auto c =
+      GENERATE(vector_case{"abc", "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+               vector_case{"empty", "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+               vector_case{"448 bits", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                           "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"});
   SECTION(c.name) { CHECK(to_hex(sha256(bytes(c.input))) == c.hex); }
 }
 

@@ -17,7 +17,7 @@ using namespace iotreg::pki;
 namespace {
 
 unsigned mode_of(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   REQUIRE(::stat(path.c_str(), &st) == 0);
   return st.st_mode & 07777;
 }
@@ -91,9 +91,7 @@ TEST_CASE("save_pem_file into a missing directory throws system_error", "[pki][k
 }
 
 TEST_CASE("from_pem refuses junk and encrypted keys, draining the error queue", "[pki][key]") {
-  SECTION("junk") {
-    CHECK_THROWS_AS(private_key::from_pem("hello"), ossl_error);
-  }
+  SECTION("junk") { CHECK_THROWS_AS(private_key::from_pem("hello"), ossl_error); }
   SECTION("public key only") {
     const private_key k = private_key::generate_p256();
     const bio_ptr bio = make_write_bio();
@@ -104,7 +102,8 @@ TEST_CASE("from_pem refuses junk and encrypted keys, draining the error queue", 
     const private_key k = private_key::generate_p256();
     const bio_ptr bio = make_write_bio();
     char pass[] = "secret";
-    REQUIRE(PEM_write_bio_PKCS8PrivateKey(bio.get(), k.native(), EVP_aes_256_cbc(), pass, 6, nullptr, nullptr) == 1);
+    REQUIRE(PEM_write_bio_PKCS8PrivateKey(bio.get(), k.native(), EVP_aes_256_cbc(), pass, 6, nullptr,
+                                          nullptr) == 1);
     CHECK_THROWS_AS(private_key::from_pem(bio_contents(bio.get())), ossl_error);
   }
   CHECK(ERR_peek_error() == 0);

@@ -14,11 +14,12 @@ TEST_CASE("decode_base64 is strict", "[pki][pem]") {
     bool ok;
     std::string decoded;
   };
-  const auto r = GENERATE(row{"ok/no padding", "YWJj", true, "abc"}, row{"ok/one pad", "YWI=", true, "ab"},
-                          row{"ok/two pads", "YQ==", true, "a"}, row{"ok/whitespace", " YW\r\nJj\t", true, "abc"},
-                          row{"error/short", "YWJ", false, ""}, row{"error/bad char", "YW*j", false, ""},
-                          row{"error/pad in middle", "YQ==YWJj", false, ""}, row{"error/three pads", "Y===", false, ""},
-                          row{"error/pad first", "=WJj", false, ""}, row{"error/url alphabet", "YW-_", false, ""});
+  const auto r =
+      GENERATE(row{"ok/no padding", "YWJj", true, "abc"}, row{"ok/one pad", "YWI=", true, "ab"},
+               row{"ok/two pads", "YQ==", true, "a"}, row{"ok/whitespace", " YW\r\nJj\t", true, "abc"},
+               row{"error/short", "YWJ", false, ""}, row{"error/bad char", "YW*j", false, ""},
+               row{"error/pad in middle", "YQ==YWJj", false, ""}, row{"error/three pads", "Y===", false, ""},
+               row{"error/pad first", "=WJj", false, ""}, row{"error/url alphabet", "YW-_", false, ""});
   SECTION(r.name) {
     REQUIRE(decode_base64(r.in, out) == r.ok);
     if (r.ok) CHECK(std::string(out.begin(), out.end()) == r.decoded);
@@ -33,16 +34,20 @@ TEST_CASE("parse_single_pem_block framing", "[pki][pem]") {
     pem_status status;
   };
   const auto r = GENERATE_COPY(
-      row{"ok/plain", block, pem_status::ok}, row{"ok/crlf", "-----BEGIN TEST-----\r\nYWJj\r\n-----END TEST-----\r\n", pem_status::ok},
+      row{"ok/plain", block, pem_status::ok},
+      row{"ok/crlf", "-----BEGIN TEST-----\r\nYWJj\r\n-----END TEST-----\r\n", pem_status::ok},
       row{"ok/leading text", "Certificate Request:\n  Data: ...\n" + block, pem_status::ok},
       row{"ok/trailing blank lines", block + "\n\n  \n", pem_status::ok},
       row{"error/no pem", "hello", pem_status::not_pem}, row{"error/empty", "", pem_status::not_pem},
-      row{"error/begin not at line start", "x-----BEGIN TEST-----\nYWJj\n-----END TEST-----\n", pem_status::not_pem},
+      row{"error/begin not at line start", "x-----BEGIN TEST-----\nYWJj\n-----END TEST-----\n",
+          pem_status::not_pem},
       row{"error/no end", "-----BEGIN TEST-----\nYWJj\n", pem_status::malformed},
-      row{"error/end label differs", "-----BEGIN TEST-----\nYWJj\n-----END OTHER-----\n", pem_status::malformed},
+      row{"error/end label differs", "-----BEGIN TEST-----\nYWJj\n-----END OTHER-----\n",
+          pem_status::malformed},
       row{"error/trailing garbage", block + "garbage", pem_status::malformed},
       row{"error/two blocks", block + block, pem_status::malformed},
-      row{"error/header lines", "-----BEGIN TEST-----\nProc-Type: 4,ENCRYPTED\n\nYWJj\n-----END TEST-----\n", pem_status::malformed},
+      row{"error/header lines", "-----BEGIN TEST-----\nProc-Type: 4,ENCRYPTED\n\nYWJj\n-----END TEST-----\n",
+          pem_status::malformed},
       row{"error/empty body", "-----BEGIN TEST-----\n-----END TEST-----\n", pem_status::malformed},
       row{"error/broken begin line", "-----BEGIN TEST\nYWJj\n-----END TEST-----\n", pem_status::malformed});
   SECTION(r.name) {

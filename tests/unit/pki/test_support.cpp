@@ -10,7 +10,9 @@
 
 namespace iotreg::pki::test {
 namespace {
-void free_extension_stack(STACK_OF(X509_EXTENSION)* s) noexcept { sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free); }
+void free_extension_stack(STACK_OF(X509_EXTENSION) * s) noexcept {
+  sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
+}
 }  // namespace
 
 std::vector<std::uint8_t> make_csr_der(EVP_PKEY* key, const csr_spec& spec) {
@@ -18,7 +20,8 @@ std::vector<std::uint8_t> make_csr_der(EVP_PKEY* key, const csr_spec& spec) {
   if (!req || X509_REQ_set_version(req.get(), X509_REQ_VERSION_1) != 1) throw_ossl("X509_REQ_new");
   X509_NAME* name = X509_REQ_get_subject_name(req.get());
   if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1, 0) != 1 ||
+                                 reinterpret_cast<const unsigned char*>(spec.common_name.c_str()), -1, -1,
+                                 0) != 1 ||
       X509_REQ_set_pubkey(req.get(), key) != 1) {
     throw_ossl("CSR fill");
   }

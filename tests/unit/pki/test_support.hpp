@@ -13,7 +13,7 @@ namespace iotreg::pki::test {
 
 struct csr_spec {
   std::string common_name = "device";
-  const EVP_MD* md = nullptr;  // nullptr: SHA-256 (no digest for Ed25519 / Ed448)
+  const EVP_MD* md = nullptr;          // nullptr: SHA-256 (no digest for Ed25519 / Ed448)
   bool request_ca_extensions = false;  // asks for CA:TRUE and a foreign SAN
 };
 

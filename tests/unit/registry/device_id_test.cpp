@@ -5,9 +5,9 @@
 using namespace iotreg::registry;
 
 TEST_CASE("eid/the STANDARDS.md vectors") {
-  auto valid = GENERATE(as<std::string>{}, "89049032123451234512345678901235",
-                        "89086030202200000022000023022943", "89044045116727494800000004479366",
-                        "89001039240180124400000000000157");
+  auto valid =
+      GENERATE(as<std::string>{}, "89049032123451234512345678901235", "89086030202200000022000023022943",
+               "89044045116727494800000004479366", "89001039240180124400000000000157");
   INFO(valid);
   CHECK(is_valid_eid(valid));
   CHECK(eid_check_digits(valid.substr(0, 30)) == valid.substr(30));
@@ -15,8 +15,8 @@ TEST_CASE("eid/the STANDARDS.md vectors") {
 
 TEST_CASE("eid/invalid ones") {
   auto bad = GENERATE(as<std::string>{}, "89049032123451234512345678901234",  // wrong check digits
-                      "8904903212345123451234567890123",                        // 31 digits
-                      "890490321234512345123456789012355",                      // 33 digits
+                      "8904903212345123451234567890123",                      // 31 digits
+                      "890490321234512345123456789012355",                    // 33 digits
                       "8904903212345123451234567890123a", "");
   INFO(bad);
   CHECK_FALSE(is_valid_eid(bad));

@@ -65,13 +65,15 @@ class memory_store final : public device_store, public zone_store, public api_ke
     return it->second;
   }
 
-  void mark_published(std::string_view zone, std::uint32_t serial, std::span<const std::int64_t> ids) override {
+  void mark_published(std::string_view zone, std::uint32_t serial,
+                      std::span<const std::int64_t> ids) override {
     std::lock_guard lock(m_);
     serials_[std::string(zone)] = serial;
     for (auto id : ids) changes_.at(id).serial = serial;
     for (auto id : ids) {
       auto& c = changes_.at(id);
-      if (c.change.op == zone_change::kind::add) devices_.at({c.zone, c.change.device_id}).zone_serial = serial;
+      if (c.change.op == zone_change::kind::add)
+        devices_.at({c.zone, c.change.device_id}).zone_serial = serial;
     }
   }
 
@@ -81,7 +83,8 @@ class memory_store final : public device_store, public zone_store, public api_ke
     if (it == keys_.end()) return std::nullopt;
     return it->second;
   }
-  std::int64_t insert(std::string_view name, std::string_view role, const std::array<std::uint8_t, 32>& hash) override {
+  std::int64_t insert(std::string_view name, std::string_view role,
+                      const std::array<std::uint8_t, 32>& hash) override {
     std::lock_guard lock(m_);
     api_key k{static_cast<std::int64_t>(keys_.size() + 1), std::string(name), std::string(role)};
     keys_[hash] = k;
@@ -106,7 +109,8 @@ class memory_store final : public device_store, public zone_store, public api_ke
     std::optional<std::uint32_t> serial;
   };
 
-  std::int64_t add_change(const std::string& zone, const std::string& id, zone_change::kind op, const tlsa_data& t) {
+  std::int64_t add_change(const std::string& zone, const std::string& id, zone_change::kind op,
+                          const tlsa_data& t) {
     std::int64_t cid = next_change_++;
     changes_[cid] = {zone, {cid, id, op, t}, std::nullopt};
     return cid;

@@ -1,6 +1,7 @@
 // The enrollment use cases against in-memory ports, a real CA and a real signer: what the API
 // relies on (errors as values, the serial in the reply, nothing stored on refusal).
 
+#include "registry/registry_service.hpp"
 #include "dns/keys.hpp"
 #include "dns/signer.hpp"
 #include "dns/zone_snapshot.hpp"
@@ -8,7 +9,6 @@
 #include "pki/ca.hpp"
 #include "pki/digest.hpp"
 #include "pki/key.hpp"
-#include "registry/registry_service.hpp"
 #include "registry/zone_publisher.hpp"
 
 #include <openssl/pem.h>
@@ -42,12 +42,14 @@ std::string make_csr_pem(const pki::private_key& key) {
 
 struct fixture {
   registry::testing::memory_store store;
-  pki::certificate_authority root = pki::create_root_ca("Test Root", std::chrono::days(3650), registry::clock::now());
+  pki::certificate_authority root =
+      pki::create_root_ca("Test Root", std::chrono::days(3650), registry::clock::now());
   pki::certificate_authority issuing =
       pki::create_issuing_ca(root, "Test Issuing", std::chrono::days(365), registry::clock::now());
-  registry::zone_publisher publisher{{.zone = zone, .zone_file = {}, .batch_window = 1ms, .batch_max = 100},
-                                     store, make_signer()};
-  registry::registry_service service{{.zone = zone, .publish_timeout = 5000ms}, store, publisher, issuing, root.cert};
+  registry::zone_publisher publisher{
+      {.zone = zone, .zone_file = {}, .batch_window = 1ms, .batch_max = 100}, store, make_signer()};
+  registry::registry_service service{
+      {.zone = zone, .publish_timeout = 5000ms}, store, publisher, issuing, root.cert};
 
   dns::zone_signer make_signer() {
     dns::zone_parameters p;
@@ -160,8 +162,8 @@ TEST_CASE("registry/api keys are checked by hash") {
 TEST_CASE("registry/the publisher continues the serial across rebuilds") {
   registry::testing::memory_store store;
   fixture f;  // for its CA
-  registry::zone_publisher p{{.zone = zone, .zone_file = {}, .batch_window = 0ms, .batch_max = 2}, store,
-                             f.make_signer()};
+  registry::zone_publisher p{
+      {.zone = zone, .zone_file = {}, .batch_window = 0ms, .batch_max = 2}, store, f.make_signer()};
   store.mark_published(zone, 4294967294u, {});
   p.rebuild();
   CHECK(p.snapshot()->serial() == 4294967295u);
@@ -191,7 +193,9 @@ TEST_CASE("registry/the zone is re-signed before its signatures expire, changes 
                               .batch_window = 0ms,
                               .batch_max = 10,
                               .full_resign_interval = std::chrono::days(3)},
-                             store, f.make_signer(), [&] { return now; }};
+                             store,
+                             f.make_signer(),
+                             [&] { return now; }};
   p.rebuild();
   const auto first = p.snapshot()->serial();
   now += std::chrono::days(2);

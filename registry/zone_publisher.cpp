@@ -89,10 +89,11 @@ std::size_t zone_publisher::publish_pending() {
 
 void zone_publisher::publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
                              const std::vector<std::int64_t>& ids) {
-  // 1. The file, for servers that load zone files; 2. the database, so that a restart continues
-  // above this serial; only then 3. DNS readers and 4. the requests waiting for their change.
-  if (!settings_.zone_file.empty()) dns::write_zone_file(*snap, settings_.zone_file);
+  // 1. The database, so that a restart continues above this serial and no serial is ever used
+  // for two different zones; 2. the file, for servers that load zone files; only then 3. DNS
+  // readers and 4. the requests waiting for their change.
   store_.mark_published(settings_.zone, serial, ids);
+  if (!settings_.zone_file.empty()) dns::write_zone_file(*snap, settings_.zone_file);
   current_.store(std::move(snap));
 
   std::lock_guard lock(published_mutex_);

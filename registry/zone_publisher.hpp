@@ -1,7 +1,7 @@
 #pragma once
 // The zone's signer loop: takes committed changes from the outbox, applies them to the signed
-// zone in batches (one new serial per batch), writes the zone file, records the serial in the
-// database and then makes the new zone visible to DNS readers and to waiting requests.
+// zone in batches (one new serial per batch), records the serial in the database, writes the
+// zone file and then makes the new zone visible to DNS readers and to waiting requests.
 //
 // Ordering (why the 201 can promise what it promises): the serial is stored in PostgreSQL before
 // the snapshot is swapped and before any waiter is woken, so after a crash the restarted daemon

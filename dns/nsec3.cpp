@@ -1,5 +1,7 @@
 #include "dns/nsec3.hpp"
 
+#include <array>
+
 #include "dns/errors.hpp"
 
 #include <openssl/evp.h>
@@ -87,9 +89,13 @@ bytes type_bitmap(std::span<const std::uint16_t> types) {
 }
 
 bytes nsec3_rdata(const nsec3_hash& next, std::span<const std::uint16_t> types) {
-  bytes out{1, 0, 0, 0, 0, static_cast<std::uint8_t>(next.size())};
-  out.insert(out.end(), next.begin(), next.end());
   const bytes bm = type_bitmap(types);
+  // Hash algorithm 1 (SHA-1), flags 0, 0 iterations, no salt (RFC 9276), then the next hash.
+  const std::array<std::uint8_t, 6> fixed{1, 0, 0, 0, 0, static_cast<std::uint8_t>(next.size())};
+  bytes out;
+  out.reserve(fixed.size() + next.size() + bm.size());
+  out.insert(out.end(), fixed.begin(), fixed.end());
+  out.insert(out.end(), next.begin(), next.end());
   out.insert(out.end(), bm.begin(), bm.end());
   return out;
 }

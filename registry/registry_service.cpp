@@ -6,18 +6,10 @@
 #include "pki/digest.hpp"
 #include "registry/device_id.hpp"
 
-#include <spdlog/spdlog.h>
+#include "registry/log.hpp"
 
 namespace iotreg::registry {
 namespace {
-
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = [] {
-    auto l = spdlog::get("registry");
-    return l ? l : spdlog::default_logger()->clone("registry");
-  }();
-  return logger;
-}
 
 error csr_error(const boost::system::error_code& ec) {
   using pki::csr_errc;
@@ -96,8 +88,8 @@ result<enrollment> registry_service::enroll(const enroll_request& req) {
   row.api_key_id = req.api_key_id;
   auto change = devices_.insert_enrollment(row);
   if (!change) return change.error();
-  log()->info("enrolled device {} in zone {}: certificate serial {}, change {}", *id, settings_.zone,
-              row.certificate.serial_hex, *change);
+  logger()->info("enrolled device {} in zone {}: certificate serial {}, change {}", *id, settings_.zone,
+                 row.certificate.serial_hex, *change);
 
   publisher_.notify();
   auto serial = publisher_.wait_published(*change, settings_.publish_timeout);
@@ -128,7 +120,7 @@ result<revocation> registry_service::revoke(std::string_view device_id) {
   if (!id) return error{errc::device_not_found, "no such device"};
   auto change = devices_.revoke(settings_.zone, *id);
   if (!change) return change.error();
-  log()->info("revoked device {} in zone {}: change {}", *id, settings_.zone, *change);
+  logger()->info("revoked device {} in zone {}: change {}", *id, settings_.zone, *change);
   publisher_.notify();
   auto serial = publisher_.wait_published(*change, settings_.publish_timeout);
   if (!serial) {

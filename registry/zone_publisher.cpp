@@ -2,7 +2,7 @@
 
 #include "dns/zone_file.hpp"
 
-#include <spdlog/spdlog.h>
+#include "registry/log.hpp"
 
 #include <algorithm>
 
@@ -11,14 +11,6 @@ namespace {
 
 constexpr auto retention = std::chrono::minutes(2);  // how long waiters can still find a change
 constexpr auto retry_after_failure = std::chrono::seconds(1);
-
-std::shared_ptr<spdlog::logger> log() {
-  static auto logger = [] {
-    auto l = spdlog::get("registry");
-    return l ? l : spdlog::default_logger()->clone("registry");
-  }();
-  return logger;
-}
 
 dns::change to_dns(const zone_change& c) {
   dns::change out;
@@ -66,8 +58,8 @@ void zone_publisher::rebuild() {
   last_full_build_ = now_();
   signer_.build(records, serial, last_full_build_);
   publish(signer_.snapshot(), serial, {});
-  log()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(),
-              serial);
+  logger()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(),
+                 serial);
 }
 
 std::size_t zone_publisher::publish_pending() {
@@ -179,7 +171,8 @@ void zone_publisher::run() {
       }
       step();
     } catch (const std::exception& e) {
-      log()->error("zone {}: publication failed, retrying from the database: {}", settings_.zone, e.what());
+      logger()->error("zone {}: publication failed, retrying from the database: {}", settings_.zone,
+                      e.what());
       rebuild_needed = true;
       std::unique_lock lock(wake_mutex_);
       wake_cv_.wait_for(lock, retry_after_failure, [&] { return stopping_; });

@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
@@ -229,6 +230,26 @@ void read_zone(table_reader& r, zone_settings& z) {
   }
   r.read("allow_label_ids", z.allow_label_ids);
   r.read_string_list("transfer_allow", z.transfer_allow);
+  if (r.read_string("transfer_tsig", z.transfer_tsig)) {
+    auto n = normalize_name(z.transfer_tsig);
+    if (!n)
+      r.fail(r.take("transfer_tsig"), "transfer_tsig", "not a valid key name: '" + z.transfer_tsig + "'");
+    z.transfer_tsig = *n;
+  }
+  if (const toml::node* n = r.take("notify")) {
+    const toml::array* a = n->as_array();
+    if (!a) r.fail(n, "notify", "expected an array of \"host:port\" strings");
+    z.notify.clear();
+    for (const auto& e : *a) {
+      auto text = e.value<std::string>();
+      if (!text) r.fail(&e, "notify", "expected an array of \"host:port\" strings");
+      try {
+        z.notify.push_back(parse_endpoint(*text));
+      } catch (const std::invalid_argument& x) {
+        r.fail(&e, "notify", x.what());
+      }
+    }
+  }
   std::int64_t v = 0;
   if (r.read("batch_window_ms", v)) {
     if (v < 0 || v > 10000)
@@ -240,6 +261,36 @@ void read_zone(table_reader& r, zone_settings& z) {
     if (v < 1 || v > 365)
       r.fail(r.take("signature_validity_days"), "signature_validity_days", "must be between 1 and 365");
     z.signature_validity = std::chrono::days(v);
+  }
+}
+
+// [[tsig]] name = "...", algorithm = "hmac-sha256", secret_file = "...": an array of tables.
+void read_tsig(const toml::node& n, const std::string& origin, std::vector<tsig_settings>& out) {
+  const toml::array* a = n.as_array();
+  if (!a || !a->is_array_of_tables()) {
+    std::ostringstream os;
+    os << origin << ':' << n.source().begin.line << ": tsig: expected [[tsig]] tables";
+    throw error(os.str());
+  }
+  for (const auto& e : *a) {
+    table_reader r(*e.as_table(), "tsig", origin);
+    tsig_settings k;
+    if (!r.read_string("name", k.name)) r.fail(nullptr, "name", "missing (required)");
+    auto name = normalize_name(k.name);
+    if (!name) r.fail(r.take("name"), "name", "not a valid key name: '" + k.name + "'");
+    k.name = *name;
+    for (const auto& other : out) {
+      if (other.name == k.name) r.fail(r.take("name"), "name", "key '" + k.name + "' is defined twice");
+    }
+    if (r.read_string("algorithm", k.algorithm) && k.algorithm != "hmac-sha256")
+      r.fail(r.take("algorithm"), "algorithm",
+             "only \"hmac-sha256\" is supported, got '" + k.algorithm + "'");
+    std::string file;
+    if (!r.read_string("secret_file", file)) r.fail(nullptr, "secret_file", "missing (required)");
+    if (file.empty()) r.fail(r.take("secret_file"), "secret_file", "must not be empty");
+    k.secret_file = file;
+    r.reject_unknown();
+    out.push_back(std::move(k));
   }
 }
 
@@ -343,9 +394,15 @@ settings parse(std::string_view toml_text, const std::string& origin, const envi
     }
     r.reject_unknown();
   }
+  if (const toml::node* n = top.take("tsig")) read_tsig(*n, origin, s.tsig);
   if (auto* t = top.sub_table("zone")) {
     table_reader r(*t, "zone", origin);
     read_zone(r, s.zone);
+    const auto& want = s.zone.transfer_tsig;
+    if (!want.empty() &&
+        std::none_of(s.tsig.begin(), s.tsig.end(), [&](const tsig_settings& k) { return k.name == want; })) {
+      r.fail(r.take("transfer_tsig"), "transfer_tsig", "no [[tsig]] key named '" + want + "'");
+    }
     r.reject_unknown();
   }
   if (auto* t = top.sub_table("ca")) {

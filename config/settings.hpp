@@ -53,10 +53,19 @@ struct zone_settings {
   std::vector<zone_address> addresses;  // default: ns1 and device -> 127.0.0.1
   bool allow_label_ids = false;         // device ids may be DNS-safe labels, not only EIDs
   std::vector<std::string> transfer_allow{"127.0.0.1", "::1"};
+  std::string transfer_tsig;     // name of a [[tsig]] key AXFR/IXFR must be signed with; "" = none
+  std::vector<endpoint> notify;  // secondaries sent NOTIFY (RFC 1996) after each new serial
   std::chrono::milliseconds batch_window{10};
   std::size_t batch_max = 1000;
   std::chrono::seconds signature_validity = std::chrono::days(14);
   std::chrono::seconds signature_inception_offset = std::chrono::hours(1);
+};
+
+/// A TSIG key ([[tsig]] tables). The secret stays in its own file, never in the settings.
+struct tsig_settings {
+  std::string name;  // normalised like a zone name: lower case, final dot
+  std::string algorithm = "hmac-sha256";
+  std::filesystem::path secret_file;  // base64 secret; must not be world-readable
 };
 
 struct ca_settings {
@@ -74,6 +83,7 @@ struct settings {
   database_settings database;
   paths_settings paths;
   zone_settings zone;
+  std::vector<tsig_settings> tsig;
   ca_settings ca;
 };
 

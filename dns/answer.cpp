@@ -58,7 +58,7 @@ class builder {
       encloser = parent_of(encloser);
     }
     std::set<nsec3_hash> added;
-    const auto add_once = [&](std::map<nsec3_hash, nsec3_record>::const_iterator it) {
+    const auto add_once = [&](nsec3_map::const_iterator it) {
       if (it != z_.nsec3.end() && added.insert(it->first).second) {
         add_nsec3(a.authority_section, it->second);
       }

@@ -4,10 +4,12 @@
 #include "dns/message_writer.hpp"
 #include "dns/query_parser.hpp"
 #include "dns/rr_types.hpp"
+#include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
 #include "dns/zone_walk.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace iotreg::dns {
 
@@ -22,6 +24,7 @@ constexpr std::size_t classic_udp_size = 512;
 constexpr std::size_t max_message = 65535;
 constexpr std::size_t transfer_message_size = 16 * 1024;
 constexpr std::size_t opt_size = 11;
+constexpr std::uint16_t rcode_notauth = 9;  // RFC 8945 §5.3.2 (TSIG errors)
 
 /// Response flags: QR, the query's opcode, RD and CD echoed, and the given bits and RCODE.
 std::uint16_t reply_flags(std::uint16_t query_flags, std::uint16_t extra, std::uint16_t rc) {
@@ -31,7 +34,8 @@ std::uint16_t reply_flags(std::uint16_t query_flags, std::uint16_t extra, std::u
 
 class responder {
  public:
-  responder(const parsed_query& q, const query_context& ctx) : q_(q), ctx_(ctx) {}
+  responder(const parsed_query& q, const query_context& ctx, std::size_t tail = 0)
+      : q_(q), ctx_(ctx), tail_(tail) {}
 
   /// A message with header and question (if the question parsed) and nothing else.
   messages error(std::uint16_t rc, bool with_question = true) const {
@@ -113,7 +117,8 @@ class responder {
   void start(message_writer& w, std::uint16_t extra, std::uint16_t rc) const {
     w.set_id(q_.id);
     w.set_flags(reply_flags(q_.flags, extra, rc));
-    if (q_.edns) w.reserve_tail(opt_size);
+    // Room for the OPT and for the TSIG record appended after the message is finished.
+    w.reserve_tail((q_.edns ? opt_size : 0) + tail_);
   }
 
   static bool add(message_writer& w, section s, const rr_ref& r) {
@@ -130,9 +135,34 @@ class responder {
 
   const parsed_query& q_;
   const query_context& ctx_;
+  std::size_t tail_;
 };
 
 bool is_transfer(std::uint16_t qtype) noexcept { return qtype == rr_type::axfr || qtype == rr_type::ixfr; }
+
+/// Everything after parsing and the TSIG check. `tsig_signed`: the message carried a valid TSIG.
+messages respond(const zone_snapshot* zone, const parsed_query& q, const responder& r,
+                 const query_context& ctx, bool tsig_signed) {
+  if (q.opcode() != 0) return r.error(rcode::notimp, q.qdcount == 1);
+  if (q.qdcount != 1) return r.error(rcode::formerr, false);
+  if (q.edns && q.edns->version > 0) return r.error(rcode::badvers);
+  if (q.qtype == rr_type::opt || q.qtype == rr_type::tsig || q.qtype == rr_type::tkey) {
+    return r.error(rcode::formerr);
+  }
+  if (zone == nullptr) return r.error(rcode::servfail);
+  if (q.qclass != rr_class::in && q.qclass != rr_class::any) return r.error(rcode::refused);
+  const auto& apex = zone->data().apex;
+  if (!is_at_or_below(q.qname, apex)) return r.error(rcode::refused);
+  if (is_transfer(q.qtype)) {
+    if (!ctx.transfer_allowed || canonical_compare(q.qname, apex) != 0) return r.error(rcode::refused);
+    if (ctx.transfer_key != nullptr && !tsig_signed) return r.error(rcode_notauth);
+    if (ctx.via == transport::tcp) return r.transfer(*zone);
+    if (q.qtype == rr_type::ixfr) return r.soa_only(*zone);
+    return r.error(rcode::refused);  // AXFR is TCP only (RFC 5936 §4.2)
+  }
+  if (q.qtype == rr_type::maila || q.qtype == rr_type::mailb) return r.error(rcode::notimp);
+  return r.answer_query(*zone);
+}
 
 }  // namespace
 
@@ -146,29 +176,30 @@ std::vector<std::vector<std::uint8_t>> handle_message(const zone_snapshot* zone,
   const bool ok =
       parse_query(query.first(std::min(query.size(), max_message)), q) && query.size() <= max_message;
   if ((q.flags & dns_flag::qr) != 0) return {};  // never answer a response: reflection loops
-  const responder r(q, ctx);
   if (!ok) {
     q.edns.reset();
-    return r.error(rcode::formerr, false);
+    return responder(q, ctx).error(rcode::formerr, false);
   }
-  if (q.opcode() != 0) return r.error(rcode::notimp, q.qdcount == 1);
-  if (q.qdcount != 1) return r.error(rcode::formerr, false);
-  if (q.edns && q.edns->version > 0) return r.error(rcode::badvers);
-  if (q.qtype == rr_type::opt || q.qtype == rr_type::tsig || q.qtype == rr_type::tkey) {
-    return r.error(rcode::formerr);
+  if (q.tsig_offset == 0) return respond(zone, q, responder(q, ctx), ctx, false);
+
+  const std::uint64_t now =
+      ctx.now != 0 ? ctx.now
+                   : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                    std::chrono::system_clock::now().time_since_epoch())
+                                                    .count());
+  const tsig_verdict v = verify_tsig_request(query, q.tsig_offset, ctx.transfer_key, now);
+  if (v.formerr) return responder(q, ctx).error(rcode::formerr);
+  if (v.error != 0 && v.error != tsig_error::badtime) {
+    // Unknown key, wrong MAC: we cannot sign, so the TSIG only carries the error.
+    auto out = responder(q, ctx).error(rcode_notauth);
+    append_unsigned_tsig(out.front(), v.key_name, v.error, now);
+    return out;
   }
-  if (zone == nullptr) return r.error(rcode::servfail);
-  if (q.qclass != rr_class::in && q.qclass != rr_class::any) return r.error(rcode::refused);
-  const auto& apex = zone->data().apex;
-  if (!is_at_or_below(q.qname, apex)) return r.error(rcode::refused);
-  if (is_transfer(q.qtype)) {
-    if (!ctx.transfer_allowed || canonical_compare(q.qname, apex) != 0) return r.error(rcode::refused);
-    if (ctx.via == transport::tcp) return r.transfer(*zone);
-    if (q.qtype == rr_type::ixfr) return r.soa_only(*zone);
-    return r.error(rcode::refused);  // AXFR is TCP only (RFC 5936 §4.2)
-  }
-  if (q.qtype == rr_type::maila || q.qtype == rr_type::mailb) return r.error(rcode::notimp);
-  return r.answer_query(*zone);
+  tsig_signer signer(*ctx.transfer_key, v, now);
+  const responder r(q, ctx, signer.record_size());
+  auto out = v.error == tsig_error::badtime ? r.error(rcode_notauth) : respond(zone, q, r, ctx, true);
+  for (auto& m : out) signer.sign(m);
+  return out;
 }
 
 }  // namespace iotreg::dns

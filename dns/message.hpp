@@ -9,12 +9,17 @@
 namespace iotreg::dns {
 
 class zone_snapshot;
+struct tsig_key;
 
 enum class transport { udp, tcp };
 
 struct query_context {
   transport via = transport::udp;
-  bool transfer_allowed = false;  ///< the caller decided (ACL/TSIG) that AXFR/IXFR may be served
+  bool transfer_allowed = false;  ///< the caller decided (address ACL) that AXFR/IXFR may be served
+  /// When set, AXFR/IXFR also need a valid TSIG (RFC 8945) with this key, and signed messages of
+  /// any kind are checked against it. Must outlive the call.
+  const tsig_key* transfer_key = nullptr;
+  std::uint64_t now = 0;  ///< Unix time for TSIG checks; 0: the system clock
 };
 
 /// Answers one DNS message (without the TCP length prefix). Returns no message (drop: a response
@@ -41,6 +46,11 @@ struct query_context {
 /// - AXFR: over TCP with ctx.transfer_allowed, qname = apex: the whole zone (RRSIG, NSEC3,
 ///   DNSKEY included) from SOA to SOA in messages of at most 16 KiB, question in the first only.
 ///   Otherwise REFUSED (AXFR over UDP too).
+/// - TSIG (RFC 8945, hmac-sha256): a message with a TSIG record is checked against
+///   ctx.transfer_key. Unknown key or algorithm → NOTAUTH with TSIG error BADKEY, wrong MAC →
+///   BADSIG (both unsigned), time outside the fudge → BADTIME (signed, our time in Other Data).
+///   Answers to a valid signed message are signed, every message of a transfer. With
+///   ctx.transfer_key set, an unsigned AXFR/IXFR → NOTAUTH (after the address check: REFUSED).
 /// - IXFR (no journal yet): over TCP an AXFR-style full zone (RFC 1995 §4); over UDP only the
 ///   current SOA, which tells the client to retry over TCP (RFC 1995 §2). REFUSED when transfers
 ///   are not allowed.

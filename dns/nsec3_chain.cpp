@@ -1,37 +1,39 @@
 #include "dns/nsec3_chain.hpp"
 
+#include "dns/parallel.hpp"
 #include "dns/rr_types.hpp"
+
+#include <set>
 
 namespace iotreg::dns::detail {
 namespace {
 
-using chain = std::map<nsec3_hash, nsec3_record>;
-
-chain::iterator successor(chain& c, chain::iterator it) {
+/// The key after `h` in the chain, wrapping around. Precondition: `h` is in the chain.
+nsec3_hash successor_key(const zone_data& z, const nsec3_hash& h) {
+  auto it = z.nsec3.find(h);
   ++it;
-  return it == c.end() ? c.begin() : it;
-}
-
-chain::iterator predecessor(chain& c, chain::iterator it) {
-  if (it == c.begin()) it = c.end();
-  return --it;
+  return it == z.nsec3.end() ? z.nsec3.begin()->first : it->first;
 }
 
 /// Recomputes the RDATA from the fields; re-signs and returns true if it changed.
-bool refresh(chain& c, chain::iterator it, std::uint32_t ttl, const rrset_signer& signer) {
-  nsec3_record& r = it->second;
-  r.next = successor(c, it)->first;
-  bytes rdata = nsec3_rdata(r.next, r.types);
+bool refresh(zone_data& z, const nsec3_hash& h, const rrset_signer& signer) {
+  const nsec3_record& r = *z.nsec3.get(h);
+  const nsec3_hash next = successor_key(z, h);
+  bytes rdata = nsec3_rdata(next, r.types);
   if (rdata == r.rdata && !r.rrsig.empty()) return false;
-  r.rdata = std::move(rdata);
-  r.rrsig = signer.sign(r.owner, rr_type::nsec3, ttl, {r.rdata});
+  // Sign before editing: an exception leaves the record as it was.
+  auto sigs = signer.sign(r.owner, rr_type::nsec3, z.nsec3_ttl, {rdata});
+  z.nsec3.update(h, [&](nsec3_record& m) {
+    m.next = next;
+    m.rdata = std::move(rdata);
+    m.rrsig = std::move(sigs);
+  });
   return true;
 }
 
 nsec3_record make_record(const zone_data& z, name_view name, const nsec3_hash& h) {
   nsec3_record r;
   r.owner = nsec3_owner(h, z.apex);
-  r.original.assign(name.begin(), name.end());
   r.types = nsec3_types(z, name);
   return r;
 }
@@ -44,64 +46,83 @@ bool name_exists(const zone_data& z, name_view name) {
 }
 
 std::vector<std::uint16_t> nsec3_types(const zone_data& z, name_view name) {
-  const auto it = z.nodes.find(name);
-  if (it == z.nodes.end() || it->second.rrsets.empty()) return {};
-  auto types = it->second.types();
+  const node* n = z.nodes.get(name);
+  if (n == nullptr || n->rrsets.empty()) return {};
+  auto types = n->types();
   types.push_back(rr_type::rrsig);
   std::sort(types.begin(), types.end());
   return types;
 }
 
-std::map<nsec3_hash, nsec3_record>::const_iterator nsec3_predecessor(const zone_data& z,
-                                                                     const nsec3_hash& h) {
+nsec3_map::const_iterator nsec3_predecessor(const zone_data& z, const nsec3_hash& h) {
   auto it = z.nsec3.lower_bound(h);
   if (it == z.nsec3.begin()) it = z.nsec3.end();
   return --it;
 }
 
 void rebuild_nsec3_chain(zone_data& z, const rrset_signer& signer) {
-  z.nsec3.clear();
+  // Every owner, plus each empty non-terminal between an owner and the apex (few: _device).
+  std::vector<name_view> names;
+  names.reserve(z.nodes.size());
+  std::set<wire_name, canonical_less> empty_non_terminals;
   for (const auto& [owner, n] : z.nodes) {
-    // The owner and each empty non-terminal between it and the apex.
-    name_view name = owner;
-    while (true) {
-      const nsec3_hash h = nsec3_hash_of(name);
-      if (z.nsec3.contains(h)) break;  // ancestors are already in (canonical order: parents first)
-      z.nsec3.emplace(h, make_record(z, name, h));
-      if (canonical_compare(name, z.apex) == 0 || label_count(name) <= label_count(z.apex)) break;
-      name = parent_of(name);
+    names.push_back(owner);
+    for (name_view p = owner; label_count(p) > label_count(z.apex);) {
+      p = parent_of(p);
+      if (z.nodes.contains(p) || empty_non_terminals.contains(p)) break;
+      names.push_back(*empty_non_terminals.emplace(p.begin(), p.end()).first);
     }
   }
-  for (auto it = z.nsec3.begin(); it != z.nsec3.end(); ++it) {
-    refresh(z.nsec3, it, z.nsec3_ttl, signer);
-  }
+  std::vector<std::pair<nsec3_hash, std::size_t>> order(names.size());  // hash, index in names
+  parallel_for(names.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) order[i] = {nsec3_hash_of(names[i]), i};
+  });
+  std::sort(order.begin(), order.end());
+  // Made straight into the leaves of the map, so the chain is never held twice.
+  constexpr std::size_t fill = nsec3_map::leaf_fill;
+  std::vector<std::vector<nsec3_map::value_type>> leaves((order.size() + fill - 1) / fill);
+  parallel_for(leaves.size(), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t l = begin; l < end; ++l) {
+      auto& leaf = leaves[l];
+      const std::size_t last = std::min(order.size(), (l + 1) * fill);
+      leaf.reserve(last - l * fill);
+      for (std::size_t i = l * fill; i < last; ++i) {
+        const auto& [h, at] = order[i];
+        nsec3_record r = make_record(z, names[at], h);
+        r.next = order[(i + 1) % order.size()].first;
+        r.rdata = nsec3_rdata(r.next, r.types);
+        r.rrsig = signer.sign(r.owner, rr_type::nsec3, z.nsec3_ttl, {r.rdata});
+        leaf.emplace_back(h, std::move(r));
+      }
+    }
+  });
+  z.nsec3 = nsec3_map::from_leaves(std::move(leaves));
 }
 
 std::size_t update_nsec3_chain(zone_data& z, const name_set& touched, const rrset_signer& signer) {
   std::set<nsec3_hash> dirty;
   for (const auto& name : touched) {
     const nsec3_hash h = nsec3_hash_of(name);
-    auto it = z.nsec3.find(h);
+    const nsec3_record* existing = z.nsec3.get(h);
     if (name_exists(z, name)) {
-      if (it == z.nsec3.end()) {
-        it = z.nsec3.emplace(h, make_record(z, name, h)).first;
+      if (existing == nullptr) {
+        z.nsec3.set(h, make_record(z, name, h));
         dirty.insert(h);
-        dirty.insert(predecessor(z.nsec3, it)->first);
-      } else if (auto types = nsec3_types(z, name); types != it->second.types) {
-        it->second.types = std::move(types);
+        dirty.insert(nsec3_predecessor(z, h)->first);
+      } else if (auto types = nsec3_types(z, name); types != existing->types) {
+        z.nsec3.update(h, [&](nsec3_record& r) { r.types = std::move(types); });
         dirty.insert(h);
       }
-    } else if (it != z.nsec3.end()) {
-      const nsec3_hash pred = predecessor(z.nsec3, it)->first;
-      z.nsec3.erase(it);
+    } else if (existing != nullptr) {
+      const nsec3_hash pred = nsec3_predecessor(z, h)->first;
+      z.nsec3.erase(h);
       dirty.erase(h);
       if (pred != h) dirty.insert(pred);
     }
   }
   std::size_t signed_count = 0;
   for (const auto& h : dirty) {
-    const auto it = z.nsec3.find(h);
-    if (it != z.nsec3.end() && refresh(z.nsec3, it, z.nsec3_ttl, signer)) ++signed_count;
+    if (z.nsec3.contains(h) && refresh(z, h, signer)) ++signed_count;
   }
   return signed_count;
 }

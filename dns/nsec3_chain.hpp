@@ -22,9 +22,10 @@ std::vector<std::uint16_t> nsec3_types(const zone_data& z, name_view name);
 
 /// The entry whose hash is the greatest one smaller than `h`, wrapping around (the NSEC3 that
 /// covers `h` when `h` itself is not in the chain). Precondition: the chain is not empty.
-std::map<nsec3_hash, nsec3_record>::const_iterator nsec3_predecessor(const zone_data& z, const nsec3_hash& h);
+nsec3_map::const_iterator nsec3_predecessor(const zone_data& z, const nsec3_hash& h);
 
-/// Builds the whole chain from the names in z.nodes and signs every record.
+/// Builds the whole chain from the names in z.nodes and signs every record, hashing and signing
+/// on build_threads() threads (`signer` must allow concurrent sign() calls).
 void rebuild_nsec3_chain(zone_data& z, const rrset_signer& signer);
 
 /// After the names in `touched` may have appeared or disappeared (or changed types), inserts,

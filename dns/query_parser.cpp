@@ -22,6 +22,9 @@ bool read_name(std::span<const std::uint8_t> msg, std::size_t& pos, wire_name* o
   std::size_t run_start = pos;  // pointers must target strictly before this
   std::size_t length = 0;
   bool jumped = false;
+  // A legal name has at most 127 labels, so it never needs more pointer hops than that; chains
+  // of backward pointers would otherwise cost time quadratic in the message size.
+  int hops = 0;
   if (out != nullptr) out->clear();
   while (true) {
     if (p >= msg.size()) return false;
@@ -30,6 +33,7 @@ bool read_name(std::span<const std::uint8_t> msg, std::size_t& pos, wire_name* o
       if (p + 1 >= msg.size()) return false;
       const std::size_t target = static_cast<std::size_t>((len & 0x3f) << 8) | msg[p + 1];
       if (target >= run_start) return false;  // forward or self pointer: a loop in the making
+      if (++hops > 127) return false;
       if (!jumped) pos = p + 2;
       jumped = true;
       p = target;
@@ -70,6 +74,7 @@ bool parse_query(std::span<const std::uint8_t> msg, parsed_query& out) {
   const std::size_t records = an + ns + ar;
   for (std::size_t i = 0; i < records; ++i) {
     wire_name owner;
+    const std::size_t start = pos;
     if (!read_name(msg, pos, &owner) || pos + 10 > msg.size()) return false;
     const std::uint16_t type = get16(msg, pos);
     const std::uint16_t cls = get16(msg, pos + 2);
@@ -77,6 +82,10 @@ bool parse_query(std::span<const std::uint8_t> msg, parsed_query& out) {
     const std::size_t rdlen = get16(msg, pos + 8);
     pos += 10;
     if (pos + rdlen > msg.size()) return false;
+    if (type == rr_type::tsig) {
+      if (i + 1 != records || i < an + ns) return false;
+      out.tsig_offset = start;
+    }
     if (type == rr_type::opt) {
       // RFC 6891 §6.1.1: one OPT, in the additional section, owned by the root.
       if (i < an + ns || out.edns || owner.size() != 1) return false;

@@ -34,6 +34,7 @@ struct parsed_query {
   std::uint16_t qtype = 0;
   std::uint16_t qclass = 0;
   std::optional<edns_info> edns;
+  std::size_t tsig_offset = 0;  ///< where the TSIG record starts (0: none); it is the last record
 
   std::uint8_t opcode() const noexcept { return static_cast<std::uint8_t>((flags >> 11) & 0x0f); }
 };
@@ -43,7 +44,8 @@ struct parsed_query {
 /// false on truncation, a bad label type, or a name longer than 255 octets. `out` may be null.
 bool read_name(std::span<const std::uint8_t> msg, std::size_t& pos, wire_name* out);
 
-/// Parses header, question (only when QDCOUNT == 1) and all records to find OPT. Precondition:
+/// Parses header, question (only when QDCOUNT == 1) and all records to find OPT and TSIG (which
+/// must be the last record of the additional section, RFC 8945 §5.1). Precondition:
 /// msg.size() >= 12 (id and flags are always filled). Returns false if the message is malformed.
 bool parse_query(std::span<const std::uint8_t> msg, parsed_query& out);
 

@@ -2,6 +2,7 @@
 
 #include "dns/names.hpp"
 #include "dns/nsec3_chain.hpp"
+#include "dns/parallel.hpp"
 #include "dns/rr_types.hpp"
 #include "dns/rr_wire.hpp"
 #include "dns/rrset_signer.hpp"
@@ -33,14 +34,26 @@ rrset make_rrset(std::uint16_t type, std::uint32_t ttl, std::vector<bytes> rdata
   return s;
 }
 
+/// Names and their nodes while a zone is assembled, before it becomes a node_map.
+using staging_map = std::map<wire_name, node, canonical_less>;
+
 /// Removes one RRset; the node goes too when it has nothing left.
 void remove_rrset(zone_data& z, const wire_name& owner, std::uint16_t type) {
-  const auto it = z.nodes.find(owner);
-  if (it == z.nodes.end()) return;
-  auto& sets = it->second.rrsets;
-  std::erase_if(sets, [type](const rrset& s) { return s.type == type; });
-  if (sets.empty()) z.nodes.erase(it);
+  const node* n = z.nodes.get(owner);
+  if (n == nullptr || n->find(type) == nullptr) return;  // nothing to copy
+  if (n->rrsets.size() == 1) {
+    z.nodes.erase(owner);
+    return;
+  }
+  z.nodes.update(
+      owner, [type](node& m) { std::erase_if(m.rrsets, [type](const rrset& s) { return s.type == type; }); });
 }
+
+/// A device's owner and TLSA RRset (no rdata: the device is removed), during a full build.
+struct staged_device {
+  wire_name owner;
+  rrset tlsa;
+};
 
 }  // namespace
 
@@ -50,9 +63,10 @@ struct zone_signer::state {
   rrset_signer signer;
   wire_name apex;
   soa_fields soa;
-  // The published zone. apply() edits a copy of it and publishes the copy: one O(n) copy per
-  // batch, which also gives the strong exception guarantee. A later issue makes publication
-  // persistent (O(changes)).
+  // The published zone. apply() edits a copy of it and publishes the copy. The copy is O(1) and
+  // shares all it does not change (zone_data's maps are persistent), so a batch costs
+  // O(changes · log n), and the old snapshot stays intact for readers and for the strong
+  // exception guarantee.
   std::shared_ptr<const zone_snapshot> published;
 
   state(zone_parameters p, std::vector<dnssec_key> k)
@@ -84,9 +98,9 @@ struct zone_signer::state {
   }
 
   /// Everything that is not a device, unsigned.
-  void add_static_records(zone_data& z) const {
+  void add_static_records(staging_map& nodes) const {
     const std::uint32_t ttl = params.default_ttl;
-    node& a = z.nodes[apex];
+    node& a = nodes[apex];
     std::vector<bytes> ns;
     for (const auto& target : params.ns) ns.push_back(must_name(target, "NS target"));
     if (ns.empty()) throw std::invalid_argument("zone needs at least one NS");
@@ -101,7 +115,7 @@ struct zone_signer::state {
       a.put(make_rrset(rr_type::tlsa, ttl, std::move(cas)));
     }
     if (!params.root_ca_der.empty()) {
-      z.nodes[must_name(rootcert_owner(params.apex), "rootcert owner")].put(
+      nodes[must_name(rootcert_owner(params.apex), "rootcert owner")].put(
           make_rrset(rr_type::tlsa, ttl, {pkix_ta_full_cert(params.root_ca_der).to_wire()}));
     }
     for (const auto& [owner_text, addr] : params.addresses) {
@@ -112,7 +126,7 @@ struct zone_signer::state {
       std::uint16_t type = 0;
       auto rdata = address_rdata(addr, type);
       if (!rdata) throw std::invalid_argument("not an IPv4/IPv6 address: " + addr);
-      node& n = z.nodes[owner];
+      node& n = nodes[owner];
       if (rrset* existing = n.find(type)) {
         existing->rdata.push_back(std::move(*rdata));
         existing->canonicalize();
@@ -122,10 +136,65 @@ struct zone_signer::state {
     }
   }
 
-  void sign_all(zone_data& z) const {
-    for (auto& [owner, n] : z.nodes) {
-      for (auto& s : n.rrsets) signer.sign(owner, s);
+  /// Device owners and RRsets for a full build, made on every core and sorted by owner; of
+  /// several records for one device id the last one is kept.
+  std::vector<staged_device> stage_devices(std::span<const device_record> devices) const {
+    std::vector<staged_device> staged(devices.size());
+    parallel_for(devices.size(), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        staged[i].owner = device_name(devices[i].device_id);
+        staged[i].tlsa = device_rrset(params.tlsa_ttl, devices[i].tlsa);
+      }
+    });
+    // Stable, so that among equal owners the input order survives and the last one can win.
+    std::stable_sort(staged.begin(), staged.end(), [](const staged_device& a, const staged_device& b) {
+      return canonical_less{}(a.owner, b.owner);
+    });
+    return staged;
+  }
+
+  /// Merges the static records and the devices into the leaves of a node_map (sorted owners
+  /// and nodes), so that the zone is never held twice.
+  static std::vector<std::vector<node_map::value_type>> merge(staging_map fixed,
+                                                              std::vector<staged_device> staged) {
+    std::vector<std::vector<node_map::value_type>> leaves;
+    const auto push = [&](wire_name owner, node n) {
+      if (leaves.empty() || leaves.back().size() == node_map::leaf_fill) {
+        leaves.emplace_back().reserve(node_map::leaf_fill);
+      }
+      leaves.back().emplace_back(std::move(owner), std::move(n));
+    };
+    const auto take_fixed = [&] {
+      auto nh = fixed.extract(fixed.begin());
+      push(std::move(nh.key()), std::move(nh.mapped()));
+    };
+    for (std::size_t i = 0; i < staged.size(); ++i) {
+      if (i + 1 < staged.size() && staged[i + 1].owner == staged[i].owner) continue;  // a later one wins
+      auto& d = staged[i];
+      while (!fixed.empty() && canonical_less{}(fixed.begin()->first, d.owner)) take_fixed();
+      node n;
+      if (!fixed.empty() && fixed.begin()->first == d.owner)
+        n = std::move(fixed.extract(fixed.begin()).mapped());
+      if (d.tlsa.rdata.empty()) {
+        std::erase_if(n.rrsets, [](const rrset& s) { return s.type == rr_type::tlsa; });
+      } else {
+        n.put(std::move(d.tlsa));
+      }
+      if (!n.rrsets.empty()) push(std::move(d.owner), std::move(n));
     }
+    while (!fixed.empty()) take_fixed();
+    return leaves;
+  }
+
+  /// Signs every RRset, on every core.
+  void sign_all(std::vector<std::vector<node_map::value_type>>& leaves) const {
+    parallel_for(leaves.size(), [&](std::size_t begin, std::size_t end) {
+      for (std::size_t l = begin; l < end; ++l) {
+        for (auto& [owner, n] : leaves[l]) {
+          for (auto& s : n.rrsets) signer.sign(owner, s);
+        }
+      }
+    });
   }
 };
 
@@ -155,8 +224,7 @@ zone_signer::zone_signer(zone_parameters params, std::vector<dnssec_key> keys) {
   st_->soa.expire = st_->params.expire;
   st_->soa.minimum = st_->params.minimum;
   // Validate the static records now rather than on the first build().
-  zone_data probe;
-  probe.apex = st_->apex;
+  staging_map probe;
   st_->add_static_records(probe);
 }
 
@@ -166,21 +234,18 @@ zone_signer& zone_signer::operator=(zone_signer&&) noexcept = default;
 
 void zone_signer::build(std::span<const device_record> devices, std::uint32_t serial, time_point now) {
   state& st = *st_;
+  staging_map fixed;
+  st.add_static_records(fixed);
+  fixed[st.apex].put(st.soa_rrset(serial));
+  auto all = state::merge(std::move(fixed), st.stage_devices(devices));
+  // Signing from several threads: rrset_signer::sign only reads the keys (ldns_sign_public makes
+  // its own digest and signature contexts per call), the validity window is set before.
+  st.set_validity(now);
+  st.sign_all(all);
   zone_data z;
   z.apex = st.apex;
   z.nsec3_ttl = std::min(st.params.minimum, st.params.default_ttl);
-  st.add_static_records(z);
-  z.nodes[st.apex].put(st.soa_rrset(serial));
-  for (const auto& d : devices) {
-    const wire_name owner = st.device_name(d.device_id);
-    if (d.tlsa.empty()) {
-      remove_rrset(z, owner, rr_type::tlsa);
-      continue;
-    }
-    z.nodes[owner].put(state::device_rrset(st.params.tlsa_ttl, d.tlsa));
-  }
-  st.set_validity(now);
-  st.sign_all(z);
+  z.nodes = node_map::from_leaves(std::move(all));
   rebuild_nsec3_chain(z, st.signer);
   st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
 }
@@ -200,8 +265,8 @@ void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, t
   for (const auto& c : changes) last[st.device_name(c.device_id)] = &c;
   std::map<wire_name, std::optional<rrset>, canonical_less> edits;
   for (const auto& [owner, c] : last) {
-    const auto it = old.nodes.find(owner);
-    const rrset* existing = it == old.nodes.end() ? nullptr : it->second.find(rr_type::tlsa);
+    const node* at = old.nodes.get(owner);
+    const rrset* existing = at == nullptr ? nullptr : at->find(rr_type::tlsa);
     if (c->op == change::kind::remove || c->tlsa.empty()) {
       if (existing != nullptr) edits.emplace(owner, std::nullopt);
       continue;
@@ -214,12 +279,12 @@ void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, t
   if (edits.empty() && serial == current) return;
 
   st.set_validity(now);
-  zone_data z = old;
+  zone_data z = old;  // O(1): shares everything with the published snapshot
   name_set touched;
   for (auto& [owner, next] : edits) {
     if (next) {
       st.signer.sign(owner, *next);
-      z.nodes[owner].put(std::move(*next));
+      z.nodes.update(owner, [&](node& n) { n.put(std::move(*next)); });
     } else {
       remove_rrset(z, owner, rr_type::tlsa);
     }
@@ -231,7 +296,7 @@ void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, t
   update_nsec3_chain(z, touched, st.signer);
   rrset soa = st.soa_rrset(serial);
   st.signer.sign(z.apex, soa);
-  z.nodes[z.apex].put(std::move(soa));
+  z.nodes.update(z.apex, [&](node& n) { n.put(std::move(soa)); });
   st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
 }
 

@@ -3,17 +3,20 @@
 // form (uncompressed, owner lower-cased) so that signing, serving and writing need no re-parsing,
 // and so that a snapshot is plain data that many threads may read at once.
 //
-// Keyed for incremental change: owners in canonical order (std::map, O(log n) insert/erase, and
-// all descendants of a name follow it contiguously, which makes empty non-terminal and closest
+// Keyed for incremental change: owners in canonical order (O(log n) insert/erase, and all
+// descendants of a name follow it contiguously, which makes empty non-terminal and closest
 // encloser checks a single lower_bound); NSEC3 records by raw hash, whose byte order is the
 // canonical order of their base32hex owners, so predecessor/successor lookups are O(log n).
+// Both maps are persistent (persistent_map.hpp): copying a zone_data is O(1) and the copy shares
+// everything that later edits do not touch, so publishing a batch costs O(changes · log n).
 
 #include "dns/nsec3.hpp"
+#include "dns/persistent_map.hpp"
 #include "dns/wire_name.hpp"
 
 #include <algorithm>
 #include <cstdint>
-#include <map>
+#include <functional>
 #include <vector>
 
 namespace iotreg::dns::detail {
@@ -69,22 +72,24 @@ struct node {
 /// One NSEC3 record (RFC 5155) for an existing name, with its signatures.
 struct nsec3_record {
   wire_name owner;                   ///< <base32hex(hash)>.<apex>
-  wire_name original;                ///< the name it stands for (for diagnostics and rebuilds)
   std::vector<std::uint16_t> types;  ///< type bitmap content, ascending
   nsec3_hash next{};                 ///< next hashed owner in the chain
   bytes rdata;                       ///< wire RDATA built from the fields above
   std::vector<bytes> rrsig;
 };
 
+using node_map = persistent_map<wire_name, node, canonical_less>;
+using nsec3_map = persistent_map<nsec3_hash, nsec3_record, std::less<>>;
+
 struct zone_data {
   wire_name apex;
-  std::map<wire_name, node, canonical_less> nodes;
-  std::map<nsec3_hash, nsec3_record> nsec3;
+  node_map nodes;
+  nsec3_map nsec3;
   std::uint32_t nsec3_ttl = 0;  ///< min(SOA MINIMUM, SOA TTL) (RFC 9077); also the negative TTL
 
   const rrset* soa() const noexcept {
-    const auto it = nodes.find(apex);
-    return it == nodes.end() ? nullptr : it->second.find(6);
+    const node* n = nodes.get(apex);
+    return n == nullptr ? nullptr : n->find(6);
   }
 };
 

@@ -19,7 +19,10 @@ class zone_snapshot {
   const std::string& apex() const noexcept { return apex_text_; }
   std::uint32_t serial() const noexcept { return serial_; }
   /// Every record in the zone: RRsets' records, RRSIGs, NSEC3 records (SOA counted once).
-  std::size_t record_count() const noexcept { return record_count_; }
+  /// O(n): it walks the zone (publication stays O(changes) by not counting).
+  std::size_t record_count() const noexcept;
+  /// Owner names plus NSEC3 owners, O(1). About half the record count in a zone of devices.
+  std::size_t name_count() const noexcept { return data_.nodes.size() + data_.nsec3.size(); }
 
   /// The content, for message handling and zone file writing.
   const detail::zone_data& data() const noexcept { return data_; }
@@ -28,7 +31,6 @@ class zone_snapshot {
   detail::zone_data data_;
   std::string apex_text_;
   std::uint32_t serial_;
-  std::size_t record_count_ = 0;
 };
 
 }  // namespace iotreg::dns

@@ -1,6 +1,7 @@
 #include "registry/zone_publisher.hpp"
 
 #include "dns/zone_file.hpp"
+#include "dns/zone_snapshot.hpp"
 
 #include "registry/log.hpp"
 
@@ -57,7 +58,7 @@ void zone_publisher::rebuild() {
   std::uint32_t serial = next_serial();  // continues above a serial this process already used
   last_full_build_ = now_();
   signer_.build(records, serial, last_full_build_);
-  publish(signer_.snapshot(), serial, {});
+  publish(signer_.snapshot(), serial, {}, true);
   logger()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(),
                  serial);
 }
@@ -75,18 +76,20 @@ std::size_t zone_publisher::publish_pending() {
   }
   std::uint32_t serial = next_serial();
   signer_.apply(dns_changes, serial, now_());
-  publish(signer_.snapshot(), serial, ids);
+  publish(signer_.snapshot(), serial, ids, false);
   return changes.size();
 }
 
 void zone_publisher::publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
-                             const std::vector<std::int64_t>& ids) {
+                             const std::vector<std::int64_t>& ids, bool full_build) {
   // 1. The database, so that a restart continues above this serial and no serial is ever used
-  // for two different zones; 2. the file, for servers that load zone files; only then 3. DNS
-  // readers and 4. the requests waiting for their change.
+  // for two different zones; 2. the file, for servers that load zone files (for big zones at
+  // most once per min_file_interval, see publisher_settings); only then 3. DNS readers and 4.
+  // the requests waiting for their change.
   store_.mark_published(settings_.zone, serial, ids);
-  if (!settings_.zone_file.empty()) dns::write_zone_file(*snap, settings_.zone_file);
+  write_zone_file(snap, full_build);
   current_.store(std::move(snap));
+  if (on_published_) on_published_(serial);
 
   std::lock_guard lock(published_mutex_);
   auto now = std::chrono::steady_clock::now();
@@ -97,6 +100,29 @@ void zone_publisher::publish(std::shared_ptr<const dns::zone_snapshot> snap, std
     history_.pop_front();
   }
   published_cv_.notify_all();
+}
+
+void zone_publisher::write_zone_file(const std::shared_ptr<const dns::zone_snapshot>& snap, bool force) {
+  if (settings_.zone_file.empty()) return;
+  file_snapshot_ = snap;
+  file_pending_ = true;
+  const bool small = snap->name_count() < settings_.file_rate_limit_names;
+  if (force || small || now_() - last_file_write_ >= settings_.min_file_interval) flush_zone_file();
+}
+
+void zone_publisher::flush_zone_file() {
+  if (!file_pending_) return;
+  dns::write_zone_file(*file_snapshot_, settings_.zone_file);
+  last_file_write_ = now_();
+  file_pending_ = false;
+  file_snapshot_.reset();  // do not keep an old version of the zone alive for the file's sake
+}
+
+std::chrono::milliseconds zone_publisher::file_write_delay() const {
+  if (!file_pending_) return settings_.poll_interval;
+  const auto due = last_file_write_ + settings_.min_file_interval - now_();
+  return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(due),
+                    std::chrono::milliseconds::zero(), settings_.poll_interval);
 }
 
 std::optional<std::uint32_t> zone_publisher::wait_published(std::int64_t change_id,
@@ -112,6 +138,8 @@ std::optional<std::uint32_t> zone_publisher::wait_published(std::int64_t change_
 }
 
 std::shared_ptr<const dns::zone_snapshot> zone_publisher::snapshot() const { return current_.load(); }
+
+void zone_publisher::on_published(std::function<void(std::uint32_t)> f) { on_published_ = std::move(f); }
 
 void zone_publisher::notify() {
   {
@@ -135,6 +163,12 @@ void zone_publisher::stop() {
   }
   wake_cv_.notify_one();
   if (thread_.joinable()) thread_.join();
+  // The last batch of a burst may still wait for its file write: do it now rather than lose it.
+  try {
+    flush_zone_file();
+  } catch (const std::exception& e) {
+    logger()->error("zone {}: writing the zone file at stop failed: {}", settings_.zone, e.what());
+  }
 }
 
 std::size_t zone_publisher::step() {
@@ -153,7 +187,8 @@ void zone_publisher::run() {
   for (;;) {
     {
       std::unique_lock lock(wake_mutex_);
-      wake_cv_.wait_for(lock, settings_.poll_interval, [&] { return wake_ || stopping_; });
+      // Wake up in time for a zone file write held back by the rate limit.
+      wake_cv_.wait_for(lock, file_write_delay(), [&] { return wake_ || stopping_; });
       if (stopping_) return;
       wake_ = false;
       // Let the changes arriving together share one serial.
@@ -170,6 +205,7 @@ void zone_publisher::run() {
         rebuild_needed = false;
       }
       step();
+      if (file_pending_ && file_write_delay() == std::chrono::milliseconds::zero()) flush_zone_file();
     } catch (const std::exception& e) {
       logger()->error("zone {}: publication failed, retrying from the database: {}", settings_.zone,
                       e.what());

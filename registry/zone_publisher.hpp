@@ -32,6 +32,13 @@ struct publisher_settings {
   std::chrono::milliseconds batch_window{10};
   std::size_t batch_max = 1000;
   std::chrono::milliseconds poll_interval{1000};  // safety net for missed wake-ups
+  // Rewriting a big zone file takes seconds (about 4 s at 100k devices), so for zones of at least
+  // file_rate_limit_names owner names (NSEC3 owners included; 5,000 names is about 10k records)
+  // the file is written at most once per min_file_interval. A write that is held back is not
+  // lost: the signer thread does it once the interval has passed, and stop() does it at the end.
+  // Smaller zones are written after every batch.
+  std::chrono::milliseconds min_file_interval{5000};
+  std::size_t file_rate_limit_names = 5000;
   // Every RRSIG must be replaced well before it expires, also for RRsets that never change.
   // Until per-RRset refresh exists (issue #3) the whole zone is rebuilt at this interval;
   // choose a quarter of the signature validity or less.
@@ -60,6 +67,11 @@ class zone_publisher {
   /// Tells the signer that a change was committed (cheap; wakes the thread).
   void notify();
 
+  /// `f` is called with each new serial right after its snapshot becomes visible, on the thread
+  /// that published it (the signer thread, or the caller of rebuild()/publish_pending()). It
+  /// must be cheap and must not throw (post the work elsewhere). Set before start().
+  void on_published(std::function<void(std::uint32_t serial)> f);
+
   /// Blocks until the outbox row `change_id` is published, or the timeout passes.
   /// @returns the first serial that contains the change.
   std::optional<std::uint32_t> wait_published(std::int64_t change_id, std::chrono::milliseconds timeout);
@@ -71,6 +83,13 @@ class zone_publisher {
   /// @returns the number of changes published.
   std::size_t publish_pending();
 
+  /// Writes the zone file now if a write is pending (held back by min_file_interval).
+  /// Blocking. @throws std::system_error on I/O failure (the write stays pending).
+  void flush_zone_file();
+
+  /// True if the newest snapshot has not been written to the zone file yet.
+  bool zone_file_pending() const noexcept { return file_pending_; }
+
   /// One turn of the signer thread: re-signs the whole zone if the last full build is older than
   /// full_resign_interval, then publishes every pending change. @returns the changes published.
   std::size_t step();
@@ -79,15 +98,24 @@ class zone_publisher {
   void run();
   std::uint32_t next_serial();
   void publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
-               const std::vector<std::int64_t>& ids);
+               const std::vector<std::int64_t>& ids, bool full_build);
+  /// Writes `snap` to the zone file if due (or `force`); else leaves the write pending.
+  void write_zone_file(const std::shared_ptr<const dns::zone_snapshot>& snap, bool force);
+  /// How long until a pending write is due (zero if due now; poll_interval if none pending).
+  std::chrono::milliseconds file_write_delay() const;
 
   publisher_settings settings_;
   zone_store& store_;
   dns::zone_signer signer_;
   clock_fn now_;
+  std::function<void(std::uint32_t)> on_published_;
   std::atomic<std::shared_ptr<const dns::zone_snapshot>> current_;
   std::optional<std::uint32_t> serial_;
   time_point last_full_build_{};
+  // Zone file rate limit; touched only by the thread that publishes (and by stop() after it).
+  std::shared_ptr<const dns::zone_snapshot> file_snapshot_;  // newest snapshot not yet written
+  bool file_pending_ = false;
+  time_point last_file_write_{};
 
   // Wake-ups for the signer thread.
   std::mutex wake_mutex_;

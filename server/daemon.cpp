@@ -3,6 +3,7 @@
 #include "server/dns_listener.hpp"
 #include "server/https_listener.hpp"
 #include "server/log.hpp"
+#include "server/notify_sender.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
@@ -55,6 +56,11 @@ std::uint16_t daemon::add_dns(const dns_options& opts, snapshot_source zone) {
   return dns_.back()->port();
 }
 
+notify_sender& daemon::add_notify(const notify_options& opts, snapshot_source zone) {
+  notify_.push_back(std::make_unique<notify_sender>(io_, opts, std::move(zone)));
+  return *notify_.back();
+}
+
 asio::thread_pool& daemon::work_pool() { return work_; }
 
 void daemon::stop() {
@@ -77,6 +83,7 @@ void daemon::run() {
   arm_signals(signals, *this);
   for (auto& l : https_) l->start();
   for (auto& l : dns_) l->start();
+  for (auto& n : notify_) n->start();
 
   auto guard = asio::make_work_guard(io_);
   std::vector<std::thread> threads;
@@ -106,6 +113,7 @@ void daemon::run() {
   logger()->info("stopping: closing listeners, {} connections open", sessions_.size());
   for (auto& l : https_) l->stop();
   for (auto& l : dns_) l->stop();
+  for (auto& n : notify_) n->stop();
   sessions_.shutdown_all();
   if (!sessions_.wait_empty_for(drain_timeout))
     logger()->warn("stopping: {} connections still open, closing them", sessions_.size());

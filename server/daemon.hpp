@@ -19,6 +19,7 @@ namespace iotreg::server {
 
 class https_listener;
 class dns_listener;
+class notify_sender;
 
 class daemon {
  public:
@@ -38,6 +39,11 @@ class daemon {
   /// Binds a DNS listener (UDP + TCP, same port) now. @returns the bound port.
   /// @throws std::runtime_error as add_https. Call before run().
   std::uint16_t add_dns(const dns_options& opts, snapshot_source zone);
+
+  /// Adds NOTIFY to secondaries (started by run(), stopped with the listeners). @returns the
+  /// sender: call its published() for each new serial (thread-safe). @throws std::runtime_error
+  /// on a bad target address. Call before run().
+  notify_sender& add_notify(const notify_options& opts, snapshot_source zone);
 
   /// The pool blocking work runs on; other components may post to it.
   boost::asio::thread_pool& work_pool();
@@ -60,6 +66,7 @@ class daemon {
   boost::asio::thread_pool work_;
   std::vector<std::unique_ptr<https_listener>> https_;
   std::vector<std::unique_ptr<dns_listener>> dns_;
+  std::vector<std::unique_ptr<notify_sender>> notify_;
   unsigned io_threads_;
 
   std::mutex mutex_;

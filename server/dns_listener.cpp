@@ -38,6 +38,7 @@ struct dns_listener::state {
   session_registry& sessions;
   std::string name;
   std::uint16_t port = 0;
+  const dns::tsig_key* transfer_key = nullptr;
 };
 
 namespace {
@@ -82,7 +83,8 @@ asio::awaitable<void> udp_loop(std::shared_ptr<state> st) {
       logger()->debug("dns {}: udp receive: {}", st->name, ec.message());
       continue;
     }
-    const dns::query_context ctx{dns::transport::udp, transfer_allowed(*st, from.address())};
+    const dns::query_context ctx{dns::transport::udp, transfer_allowed(*st, from.address()),
+                                 st->transfer_key};
     const auto peer = to_string(from.address(), from.port());
     auto answers = answer(*st, std::span<const std::uint8_t>(buf.data(), n), ctx, peer);
     if (answers.empty()) continue;
@@ -119,7 +121,7 @@ asio::awaitable<void> tcp_connection::run() {
   const auto ep = stream_.socket().remote_endpoint(ec);
   if (ec) co_return;
   const auto peer = to_string(ep.address(), ep.port());
-  const dns::query_context ctx{dns::transport::tcp, transfer_allowed(*st_, ep.address())};
+  const dns::query_context ctx{dns::transport::tcp, transfer_allowed(*st_, ep.address()), st_->transfer_key};
   const auto timeout = st_->tcp_idle_timeout;
 
   // RFC 7766: several queries per connection, each framed by a 2-byte length.
@@ -220,7 +222,8 @@ dns_listener::dns_listener(asio::io_context& io, const dns_options& opts, snapsh
                                          opts.tcp_idle_timeout,
                                          sessions,
                                          {},
-                                         0});
+                                         0,
+                                         opts.transfer_key});
   // TCP first: with port 0 it picks the port, which UDP then takes too. Another process may
   // hold that UDP port already, so try a few ephemeral ports before giving up.
   const int attempts = opts.listen.port == 0 ? 10 : 1;

@@ -9,10 +9,12 @@
 #include "db/migrate.hpp"
 #include "db/pool.hpp"
 #include "db/zone_store_pg.hpp"
+#include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
 #include "registry/registry_service.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
+#include "server/notify_sender.hpp"
 #include "tools/state/state_layout.hpp"
 
 #include <spdlog/spdlog.h>
@@ -31,6 +33,15 @@ int run(const config::settings& s) {
   spdlog::register_logger(log);
   for (const char* name : {"api", "registry", "db"})
     spdlog::register_logger(spdlog::default_logger()->clone(name));
+
+  // TSIG secrets first: a world-readable or missing secret file stops the start at once.
+  std::vector<dns::tsig_key> tsig_keys;
+  for (const auto& k : s.tsig)
+    tsig_keys.push_back(dns::load_tsig_key_blocking(k.name, k.algorithm, k.secret_file));
+  const dns::tsig_key* transfer_key = nullptr;
+  for (const auto& k : tsig_keys) {
+    if (k.name == s.zone.transfer_tsig) transfer_key = &k;
+  }
 
   db::pool pool(s.database.dsn, s.database.pool_size);
   {
@@ -55,7 +66,6 @@ int run(const config::settings& s) {
   publisher.rebuild();
   // Changes committed before a crash but never published are picked up at once.
   publisher.publish_pending();
-  publisher.start();
 
   registry::registry_service service({.zone = s.zone.name,
                                       .tlsa_ttl = s.zone.tlsa_ttl,
@@ -74,8 +84,17 @@ int run(const config::settings& s) {
                .max_body_bytes = s.server.max_body_bytes},
               router);
   d.add_dns({.listen = {s.server.dns_listen.host, s.server.dns_listen.port},
-             .transfer_allow = s.zone.transfer_allow},
+             .transfer_allow = s.zone.transfer_allow,
+             .transfer_key = transfer_key},
             [&publisher] { return publisher.snapshot(); });
+  if (!s.zone.notify.empty()) {
+    server::notify_options n{.targets = {}, .key = transfer_key};
+    for (const auto& e : s.zone.notify) n.targets.push_back({e.host, e.port});
+    auto& notifier = d.add_notify(n, [&publisher] { return publisher.snapshot(); });
+    publisher.on_published([&notifier](std::uint32_t serial) { notifier.published(serial); });
+    notifier.published(publisher.snapshot()->serial());  // a restart also brings a new serial
+  }
+  publisher.start();
   log->info("iotregd serving zone {} (serial {}): https {}:{}, dns {}:{}", s.zone.name,
             publisher.snapshot()->serial(), s.server.http_listen.host, s.server.http_listen.port,
             s.server.dns_listen.host, s.server.dns_listen.port);

@@ -13,7 +13,8 @@
 
 namespace iotreg::dns {
 class zone_snapshot;
-}
+struct tsig_key;
+}  // namespace iotreg::dns
 
 namespace iotreg::server {
 
@@ -35,6 +36,14 @@ struct dns_options {
   endpoint listen;                          // UDP and TCP on the same address and port
   std::vector<std::string> transfer_allow;  // IP addresses allowed AXFR/IXFR (exact match)
   std::chrono::seconds tcp_idle_timeout{10};
+  const dns::tsig_key* transfer_key = nullptr;  // AXFR/IXFR must be signed with it; outlives the listener
+};
+
+struct notify_options {
+  std::vector<endpoint> targets;                // secondaries (IP literal or "localhost", port)
+  const dns::tsig_key* key = nullptr;           // signs the NOTIFYs; must outlive the sender
+  std::chrono::milliseconds first_retry{2000};  // doubled after each retransmission, at most 60 s
+  unsigned max_retransmissions = 5;             // RFC 1996 §3.6
 };
 
 /// The zone currently served; may return nullptr before the first publication. Called for each

@@ -320,7 +320,9 @@ sql() { psql "$E2E_DSN" -X -q -v ON_ERROR_STOP=1 -tA -c "$1"; }
 # Setup, daemon, cleanup
 
 # e2e_setup: temp dir, fresh database, config (ports chosen), no init yet.
-# Env knobs: E2E_ALLOW_LABELS=true|false (default false).
+# Env knobs: E2E_ALLOW_LABELS=true|false (default false); E2E_EXTRA_CONFIG: lines appended to
+# the config after the [zone] table (bare keys land in [zone]; new tables may follow). "@DIR@"
+# in them becomes the test's temporary directory.
 e2e_setup() {
   if [[ -z ${IOTREG_TEST_PG_DSN:-} ]]; then
     echo "IOTREG_TEST_PG_DSN is not set: the e2e tests need a running PostgreSQL (scripts/test starts one)"
@@ -371,6 +373,9 @@ name = "$E2E_ZONE."
 file = "$E2E_ZONE_FILE"
 allow_label_ids = ${E2E_ALLOW_LABELS:-false}
 EOF
+  if [[ -n ${E2E_EXTRA_CONFIG:-} ]]; then
+    printf '%s\n' "${E2E_EXTRA_CONFIG//@DIR@/$E2E_DIR}" >>"$E2E_CONFIG"
+  fi
   echo "# e2e $E2E_NAME: dir $E2E_DIR, db $E2E_DB, https 127.0.0.1:$E2E_HTTP_PORT, dns 127.0.0.1:$E2E_DNS_PORT"
 }
 

@@ -79,6 +79,22 @@ TEST_CASE("config/errors name the line and the key") {
       {"error/syntax", "[server\n", "test.toml:1:"},
       {"error/bad address", "[zone]\naddresses = { ns1 = [\"1.2.3\"] }\n",
        "test.toml:2: zone.addresses.ns1: not an IP address"},
+      {"error/bad notify endpoint", "[zone]\nnotify = [\"127.0.0.1:53\",\n  \"127.0.0.1\"]\n",
+       "test.toml:3: zone.notify: expected \"host:port\""},
+      {"error/notify not a list", "[zone]\nnotify = \"127.0.0.1:53\"\n",
+       "test.toml:2: zone.notify: expected an array"},
+      {"error/transfer_tsig names no key", "[zone]\ntransfer_tsig = \"xfr\"\n",
+       "test.toml:2: zone.transfer_tsig: no [[tsig]] key named 'xfr.'"},
+      {"error/tsig algorithm", "[[tsig]]\nname = \"k\"\nalgorithm = \"hmac-md5\"\nsecret_file = \"f\"\n",
+       "test.toml:3: tsig.algorithm: only \"hmac-sha256\" is supported"},
+      {"error/tsig without secret_file", "[[tsig]]\nname = \"k\"\n",
+       "test.toml:1: tsig.secret_file: missing"},
+      {"error/tsig unknown key", "[[tsig]]\nname = \"k\"\nsecret_file = \"f\"\nsecret = \"abc\"\n",
+       "test.toml:4: tsig.secret: unknown key"},
+      {"error/tsig twice",
+       "[[tsig]]\nname = \"k\"\nsecret_file = \"f\"\n[[tsig]]\nname = \"K.\"\nsecret_file = \"g\"\n",
+       "test.toml:5: tsig.name: key 'k.' is defined twice"},
+      {"error/tsig not tables", "tsig = \"k\"\n", "test.toml:1: tsig: expected [[tsig]] tables"},
   }));
   INFO(c.name);
   CHECK_THAT(error_of(c.text), Catch::Matchers::StartsWith(c.expected));
@@ -93,4 +109,37 @@ TEST_CASE("config/environment overrides the DSN") {
 TEST_CASE("config/a missing file is an error naming it") {
   CHECK_THROWS_WITH(load_file("/nonexistent/iotreg.toml", {}),
                     Catch::Matchers::Contains("/nonexistent/iotreg.toml"));
+}
+
+TEST_CASE("config/tsig keys, transfer_tsig and notify targets") {
+  auto s = parse(R"(
+[zone]
+transfer_tsig = "XFR.iotregistry.test"
+notify = ["127.0.0.1:5300", "[::1]:53"]
+[[tsig]]
+name = "xfr.iotregistry.test."
+algorithm = "hmac-sha256"
+secret_file = "/etc/iotreg/xfr.tsig"
+[[tsig]]
+name = "other"
+secret_file = "other.tsig"
+)",
+                 "t", {});
+  CHECK(s.zone.transfer_tsig == "xfr.iotregistry.test.");
+  REQUIRE(s.zone.notify.size() == 2);
+  CHECK(s.zone.notify[0] == endpoint{"127.0.0.1", 5300});
+  CHECK(s.zone.notify[1] == endpoint{"::1", 53});
+  REQUIRE(s.tsig.size() == 2);
+  CHECK(s.tsig[0].name == "xfr.iotregistry.test.");
+  CHECK(s.tsig[0].algorithm == "hmac-sha256");
+  CHECK(s.tsig[0].secret_file == "/etc/iotreg/xfr.tsig");
+  CHECK(s.tsig[1].name == "other.");
+  CHECK(s.tsig[1].algorithm == "hmac-sha256");
+}
+
+TEST_CASE("config/no tsig and no notify by default") {
+  auto s = parse("", "t", {});
+  CHECK(s.zone.transfer_tsig.empty());
+  CHECK(s.zone.notify.empty());
+  CHECK(s.tsig.empty());
 }

@@ -16,6 +16,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 using namespace iotreg;
 using namespace std::chrono_literals;
 
@@ -205,4 +212,78 @@ TEST_CASE("registry/the zone is re-signed before its signatures expire, changes 
   CHECK(p.step() == 0);
   CHECK(p.snapshot()->serial() == first + 1);  // re-signed with a new serial
   CHECK(store.last_serial(zone) == first + 1);
+}
+
+namespace {
+
+/// The serial in the header line of a zone file written by iotreg (0 if there is none).
+std::uint32_t file_serial(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  const auto at = line.find(" serial ");
+  return at == std::string::npos ? 0 : static_cast<std::uint32_t>(std::stoul(line.substr(at + 8)));
+}
+
+void enroll_directly(registry::testing::memory_store& store, const char* id) {
+  registry::new_enrollment e;
+  e.zone = zone;
+  e.device_id = id;
+  e.tlsa.association.assign(32, 0xcd);
+  REQUIRE(store.insert_enrollment(e).has_value());
+}
+
+}  // namespace
+
+TEST_CASE("registry/a big zone's file is written at most once per interval, and no write is lost") {
+  registry::testing::memory_store store;
+  fixture f;
+  const auto dir = std::filesystem::temp_directory_path() / ("iotreg-rate-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto file = dir / "zone.db";
+  std::atomic<registry::time_point> now{registry::clock::now()};
+  registry::zone_publisher p{{.zone = zone,
+                              .zone_file = file,
+                              .batch_window = 0ms,
+                              .batch_max = 10,
+                              .poll_interval = 20ms,
+                              .min_file_interval = 5000ms,
+                              .file_rate_limit_names = 0},  // every zone counts as big
+                             store,
+                             f.make_signer(),
+                             [&] { return now.load(); }};
+  p.rebuild();
+  const auto built = p.snapshot()->serial();
+  CHECK(file_serial(file) == built);  // a full build is written at once
+
+  SECTION("synchronously") {
+    enroll_directly(store, eid1);
+    CHECK(p.publish_pending() == 1);
+    CHECK(p.snapshot()->serial() == built + 1);  // published to DNS readers...
+    CHECK(file_serial(file) == built);           // ...but the file waits
+    CHECK(p.zone_file_pending());
+    now.store(now.load() + 5s);
+    enroll_directly(store, eid2);
+    CHECK(p.publish_pending() == 1);
+    CHECK(file_serial(file) == built + 2);  // interval passed: written with this batch
+    enroll_directly(store, "89044045116727494800000004479366");
+    CHECK(p.publish_pending() == 1);
+    CHECK(file_serial(file) == built + 2);
+    p.stop();  // the held-back write happens at the latest here
+    CHECK(file_serial(file) == built + 3);
+    CHECK_FALSE(p.zone_file_pending());
+  }
+  SECTION("by the signer thread once the interval has passed") {
+    p.start();
+    enroll_directly(store, eid1);
+    p.notify();
+    REQUIRE(p.wait_published(1, 5000ms).has_value());
+    std::this_thread::sleep_for(100ms);  // several polls: still held back
+    CHECK(file_serial(file) == built);
+    now.store(now.load() + 6s);
+    for (int i = 0; i < 250 && file_serial(file) != built + 1; ++i) std::this_thread::sleep_for(20ms);
+    CHECK(file_serial(file) == built + 1);
+    p.stop();
+  }
+  std::filesystem::remove_all(dir);
 }

@@ -35,7 +35,8 @@ std::vector<bytes> rrset_signer::sign(name_view owner, std::uint16_t type, std::
     }
     rr.release();  // now owned by the list
   }
-  ldns_key_list* keys = type == rr_type::dnskey ? ksks_.get() : zsks_.get();
+  const bool by_ksk = type == rr_type::dnskey || type == rr_type::cds || type == rr_type::cdnskey;
+  ldns_key_list* keys = by_ksk ? ksks_.get() : zsks_.get();
   const ldns_ptr<ldns_rr_list> sigs(check_ldns_ptr(ldns_sign_public(set.get(), keys), "ldns_sign_public"));
   std::vector<bytes> out;
   out.reserve(ldns_rr_list_rr_count(sigs.get()));

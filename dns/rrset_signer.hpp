@@ -1,6 +1,6 @@
 #pragma once
-// Internal: signs one RRset with ldns (ldns_sign_public). DNSKEY RRsets are signed by every KSK,
-// all other RRsets by every ZSK.
+// Internal: signs one RRset with ldns (ldns_sign_public). DNSKEY, CDS and CDNSKEY RRsets are signed
+// by every KSK (RFC 7344 §4.1: CDS/CDNSKEY by a key the parent's DS names), all others by every ZSK.
 
 #include "dns/keys.hpp"
 #include "dns/ldns.hpp"
@@ -14,7 +14,9 @@ namespace iotreg::dns::detail {
 
 class rrset_signer {
  public:
-  /// Borrows `keys` (they must outlive this object). Precondition: >= 1 KSK and >= 1 ZSK.
+  /// Borrows `keys` (they must outlive this object): the keys that sign, all of them; keys that
+  /// are only published stay out (zone_signer keeps them apart). Precondition: >= 1 KSK and
+  /// >= 1 ZSK.
   explicit rrset_signer(const std::vector<dnssec_key>& keys);
 
   /// Sets the RRSIG inception and expiration (seconds since the epoch, RFC 1982 wrap) on every

@@ -1,5 +1,7 @@
 #include "dns/signer.hpp"
 
+#include "dns/ldns.hpp"
+#include "dns/ldns_error.hpp"
 #include "dns/names.hpp"
 #include "dns/nsec3_chain.hpp"
 #include "dns/parallel.hpp"
@@ -11,7 +13,9 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
+#include <utility>
 
 namespace iotreg::dns {
 
@@ -55,12 +59,67 @@ struct staged_device {
   rrset tlsa;
 };
 
+/// The keys of a zone sorted by use (see zone_key), with the apex key RRsets' RDATA.
+struct key_set {
+  std::vector<dnssec_key> signing;  ///< what rrset_signer gets
+  std::vector<dnssec_key> idle;     ///< published only
+  std::vector<bytes> dnskey, cds, cdnskey;
+};
+
+/// CDS RDATA (= DS RDATA, SHA-256 digest) of a key.
+bytes cds_rdata(const dnssec_key& k) {
+  const ldns_ptr<ldns_rr> dnskey(check_ldns_ptr(ldns_key2rr(k.native_handle()), "ldns_key2rr"));
+  const ldns_ptr<ldns_rr> ds(check_ldns_ptr(ldns_key_rr2ds(dnskey.get(), LDNS_SHA256), "ldns_key_rr2ds"));
+  return ldns_rdata_wire(ds.get());
+}
+
+/// Validates and sorts keys; see zone_signer::set_keys for the rules.
+key_set split_keys(std::vector<zone_key> keys, const std::string& apex) {
+  key_set ks;
+  bool ksk = false, zsk = false;
+  for (auto& k : keys) {
+    const std::string tag = std::to_string(k.key.key_tag());
+    if (k.key.zone_apex() != apex)
+      throw std::invalid_argument("key " + tag + " belongs to " + k.key.zone_apex());
+    if ((k.sign || k.cds) && !k.publish) {
+      throw std::invalid_argument("key " + tag + " signs or is in CDS without being published");
+    }
+    if (!k.publish) continue;
+    ks.dnskey.push_back(k.key.dnskey_rdata());
+    if (k.cds) {
+      ks.cds.push_back(cds_rdata(k.key));
+      ks.cdnskey.push_back(ks.dnskey.back());
+    }
+    if (k.sign) {
+      (k.key.role() == key_role::ksk ? ksk : zsk) = true;
+      ks.signing.push_back(std::move(k.key));
+    } else {
+      ks.idle.push_back(std::move(k.key));
+    }
+  }
+  if (!ksk || !zsk) throw std::invalid_argument("zone needs at least one signing KSK and one signing ZSK");
+  for (auto* v : {&ks.dnskey, &ks.cds, &ks.cdnskey}) std::sort(v->begin(), v->end());  // comparable
+  return ks;
+}
+
+/// (role, key tag, algorithm) of the signing keys of one role: what the RRSIGs name.
+std::set<std::pair<std::uint16_t, std::uint8_t>> signer_ids(const std::vector<dnssec_key>& keys,
+                                                            key_role role) {
+  std::set<std::pair<std::uint16_t, std::uint8_t>> ids;
+  for (const auto& k : keys) {
+    if (k.role() == role) ids.emplace(k.key_tag(), k.algorithm());
+  }
+  return ids;
+}
+
 }  // namespace
 
 struct zone_signer::state {
   zone_parameters params;
-  std::vector<dnssec_key> keys;
+  std::vector<dnssec_key> keys;  ///< the keys that sign (rrset_signer borrows them)
   rrset_signer signer;
+  std::vector<dnssec_key> idle_keys;                          ///< published, not signing
+  std::vector<bytes> dnskey_rdata, cds_rdata, cdnskey_rdata;  ///< apex key RRsets (see zone_key)
   wire_name apex;
   soa_fields soa;
   // The published zone. apply() edits a copy of it and publishes the copy. The copy is O(1) and
@@ -69,8 +128,27 @@ struct zone_signer::state {
   // exception guarantee.
   std::shared_ptr<const zone_snapshot> published;
 
-  state(zone_parameters p, std::vector<dnssec_key> k)
-      : params(std::move(p)), keys(std::move(k)), signer(keys) {}
+  state(zone_parameters p, key_set k)
+      : params(std::move(p)),
+        keys(std::move(k.signing)),
+        signer(keys),
+        idle_keys(std::move(k.idle)),
+        dnskey_rdata(std::move(k.dnskey)),
+        cds_rdata(std::move(k.cds)),
+        cdnskey_rdata(std::move(k.cdnskey)) {}
+
+  /// Puts the apex DNSKEY, CDS and CDNSKEY RRsets (unsigned) into `apex_node`; CDS and CDNSKEY
+  /// are taken out when no key is marked cds.
+  void put_key_rrsets(node& apex_node) const {
+    const std::uint32_t ttl = params.default_ttl;
+    apex_node.put(make_rrset(rr_type::dnskey, ttl, dnskey_rdata));
+    std::erase_if(apex_node.rrsets,
+                  [](const rrset& s) { return s.type == rr_type::cds || s.type == rr_type::cdnskey; });
+    if (!cds_rdata.empty()) {
+      apex_node.put(make_rrset(rr_type::cds, ttl, cds_rdata));
+      apex_node.put(make_rrset(rr_type::cdnskey, ttl, cdnskey_rdata));
+    }
+  }
 
   void set_validity(time_point now) {
     signer.set_validity(rrsig_time(now - params.inception_offset),
@@ -105,9 +183,7 @@ struct zone_signer::state {
     for (const auto& target : params.ns) ns.push_back(must_name(target, "NS target"));
     if (ns.empty()) throw std::invalid_argument("zone needs at least one NS");
     a.put(make_rrset(rr_type::ns, ttl, std::move(ns)));
-    std::vector<bytes> dnskeys;
-    for (const auto& k : keys) dnskeys.push_back(k.dnskey_rdata());
-    a.put(make_rrset(rr_type::dnskey, ttl, std::move(dnskeys)));
+    put_key_rrsets(a);
     a.put(make_rrset(rr_type::nsec3param, ttl, {nsec3param_rdata()}));
     if (!params.apex_ca_der.empty()) {
       std::vector<bytes> cas;
@@ -207,15 +283,14 @@ zone_signer::zone_signer(zone_parameters params, std::vector<dnssec_key> keys) {
   const bool has_zsk =
       std::any_of(keys.begin(), keys.end(), [](const dnssec_key& k) { return k.role() == key_role::zsk; });
   if (!has_ksk || !has_zsk) throw std::invalid_argument("zone needs at least one KSK and one ZSK");
-  for (const auto& k : keys) {
-    if (k.zone_apex() != params.apex) {
-      throw std::invalid_argument("key " + std::to_string(k.key_tag()) + " belongs to " + k.zone_apex());
-    }
-  }
   if (params.signature_validity <= std::chrono::seconds::zero()) {
     throw std::invalid_argument("signature validity must be positive");
   }
-  st_ = std::make_unique<state>(std::move(params), std::move(keys));
+  std::vector<zone_key> all;  // every key published and signing, none in CDS
+  all.reserve(keys.size());
+  for (auto& k : keys) all.push_back(zone_key{std::move(k), true, true, false});
+  const std::string apex = params.apex;
+  st_ = std::make_unique<state>(std::move(params), split_keys(std::move(all), apex));
   st_->apex = must_name(st_->params.apex, "zone apex");
   st_->soa.mname = must_name(st_->params.soa_mname, "SOA MNAME");
   st_->soa.rname = must_name(st_->params.soa_rname, "SOA RNAME");
@@ -298,6 +373,73 @@ void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, t
   st.signer.sign(z.apex, soa);
   z.nodes.update(z.apex, [&](node& n) { n.put(std::move(soa)); });
   st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
+}
+
+// Key changes (rollovers): kept apart from build()/apply().
+void zone_signer::set_keys(std::vector<zone_key> keys, std::uint32_t serial, time_point now) {
+  const state& old = *st_;
+  auto next = std::make_unique<state>(old.params, split_keys(std::move(keys), old.params.apex));
+  next->apex = old.apex;
+  next->soa = old.soa;
+  next->published = old.published;
+  if (!old.published) {
+    st_ = std::move(next);
+    return;
+  }
+  const bool zsk_changed = signer_ids(old.keys, key_role::zsk) != signer_ids(next->keys, key_role::zsk);
+  const bool ksk_changed = signer_ids(old.keys, key_role::ksk) != signer_ids(next->keys, key_role::ksk);
+  const bool rrsets_changed = old.dnskey_rdata != next->dnskey_rdata || old.cds_rdata != next->cds_rdata;
+  const std::uint32_t current = old.published->serial();
+  if (!zsk_changed && !ksk_changed && !rrsets_changed && serial == current) {
+    st_ = std::move(next);  // same zone; the key objects are the caller's new ones
+    return;
+  }
+  if (!serial_lt(current, serial)) {
+    throw std::invalid_argument("SOA serial " + std::to_string(serial) + " does not follow " +
+                                std::to_string(current));
+  }
+
+  state& st = *next;
+  st.set_validity(now);
+  const zone_data& before = st.published->data();
+  zone_data z;
+  if (zsk_changed) {
+    // Full re-sign: simplest way to make sure no RRSIG by a ZSK that stops signing survives and
+    // the new ZSKs sign everything; O(n) on every core, once per ZSK rollover.
+    std::vector<std::vector<node_map::value_type>> leaves;
+    for (const auto& entry : before.nodes) {
+      if (leaves.empty() || leaves.back().size() == node_map::leaf_fill) {
+        leaves.emplace_back().reserve(node_map::leaf_fill);
+      }
+      leaves.back().push_back(entry);
+      if (entry.first == st.apex) {
+        node& a = leaves.back().back().second;
+        st.put_key_rrsets(a);
+        a.put(st.soa_rrset(serial));
+      }
+    }
+    st.sign_all(leaves);
+    z.apex = before.apex;
+    z.nsec3_ttl = before.nsec3_ttl;
+    z.nodes = node_map::from_leaves(std::move(leaves));
+    rebuild_nsec3_chain(z, st.signer);
+  } else {
+    z = before;  // O(1), shares all but the apex
+    z.nodes.update(z.apex, [&](node& a) {
+      st.put_key_rrsets(a);
+      a.put(st.soa_rrset(serial));
+      for (auto& s : a.rrsets) {
+        const bool key_rrset =
+            s.type == rr_type::dnskey || s.type == rr_type::cds || s.type == rr_type::cdnskey;
+        if (key_rrset || s.type == rr_type::soa) st.signer.sign(z.apex, s);
+      }
+    });
+    name_set touched;
+    touched.insert(z.apex);
+    update_nsec3_chain(z, touched, st.signer);  // the apex bitmap gains or loses CDS/CDNSKEY
+  }
+  st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
+  st_ = std::move(next);
 }
 
 std::shared_ptr<const zone_snapshot> zone_signer::snapshot() const { return st_->published; }

@@ -35,12 +35,26 @@ struct change {
   std::vector<tlsa_rdata> tlsa;
 };
 
+/// A key and what the zone does with it (key_use_at() in dns/key_timing.hpp derives the flags
+/// from the key's rollover timeline).
+struct zone_key {
+  dnssec_key key;
+  bool publish = true;  ///< in the apex DNSKEY RRset
+  /// ZSK: signs every RRset but DNSKEY/CDS/CDNSKEY; KSK: signs DNSKEY, CDS and CDNSKEY.
+  /// Requires publish.
+  bool sign = true;
+  /// Listed in the apex CDS (digest type 2, SHA-256) and CDNSKEY RRsets (RFC 7344, RFC 8078);
+  /// both RRsets are absent when no key has it. Requires publish.
+  bool cds = false;
+};
+
 /// Owns one zone's content and keys.
 /// @par Thread safety: NOT thread-safe; one owner (the zone's strand or thread) calls build(),
 /// apply() and snapshot(). The snapshots it hands out are immutable and may be read anywhere.
 class zone_signer {
  public:
-  /// @param keys at least one KSK and one ZSK, all for params.apex.
+  /// @param keys at least one KSK and one ZSK, all for params.apex; every key is published and
+  ///        signs, none is in CDS/CDNSKEY (set_keys() changes that).
   /// @throw std::invalid_argument if params or keys are inconsistent (bad names, addresses outside
   ///        the zone, missing key role, key for another zone).
   zone_signer(zone_parameters params, std::vector<dnssec_key> keys);
@@ -70,6 +84,22 @@ class zone_signer {
   ///        that goes backwards; boost::system::system_error on ldns/OpenSSL failure (the zone is
   ///        then left as it was).
   void apply(std::span<const change> changes, std::uint32_t serial, time_point now);
+
+  /// Replaces the zone's keys (a rollover step): the DNSKEY RRset becomes the published keys,
+  /// CDS/CDNSKEY the keys marked cds (both removed when none), signed by the signing KSKs, and
+  /// the apex NSEC3 type bitmap follows. If the set of signing ZSKs changes, every other RRset
+  /// and NSEC3 record is re-signed by the new ZSKs (a full re-sign, on every core: rollovers are
+  /// rare, and no signature by a ZSK that stopped signing may stay); otherwise only the apex key
+  /// RRsets, the SOA and the apex NSEC3 (if its bitmap changed) are re-signed. The SOA serial
+  /// becomes `serial`. Before build(), only the keys change (build() uses them). A call that
+  /// changes nothing, with the current serial, keeps the published snapshot.
+  /// The caller passes every key the zone keeps, including those it already had (e.g. loaded
+  /// again from storage); keys neither published nor signing are dropped.
+  /// @throw std::invalid_argument if no KSK or no ZSK signs, a key signs or is in CDS without
+  ///        being published, a key belongs to another zone, or the serial does not follow
+  ///        serial() while something changes; boost::system::system_error on ldns/OpenSSL
+  ///        failure. On any exception the signer is left as it was (keys included).
+  void set_keys(std::vector<zone_key> keys, std::uint32_t serial, time_point now);
 
   /// The zone as last built/applied, or nullptr before build(). Cheap: returns the shared
   /// snapshot made at the end of build()/apply().

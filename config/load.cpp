@@ -262,6 +262,32 @@ void read_zone(table_reader& r, zone_settings& z) {
       r.fail(r.take("signature_validity_days"), "signature_validity_days", "must be between 1 and 365");
     z.signature_validity = std::chrono::days(v);
   }
+  // Signature refresh (dns::zone_parameters): by default half the validity as the margin and a
+  // seventh as the jitter (7 d and 2 d for 14 d), which always leaves room for the hourly
+  // refresh interval.
+  z.signature_refresh_margin = z.signature_validity / 2;
+  z.signature_refresh_jitter = z.signature_validity / 7;
+  const bool margin_set = r.read("signature_refresh_days", v);
+  if (margin_set) {
+    if (v < 1 || v > 364)
+      r.fail(r.take("signature_refresh_days"), "signature_refresh_days", "must be between 1 and 364");
+    z.signature_refresh_margin = std::chrono::days(v);
+  }
+  const bool jitter_set = r.read("signature_jitter_hours", v);
+  if (jitter_set) {
+    if (v < 0 || v > 8760)
+      r.fail(r.take("signature_jitter_hours"), "signature_jitter_hours", "must be between 0 and 8760");
+    z.signature_refresh_jitter = std::chrono::hours(v);
+  }
+  if (z.signature_refresh_margin + z.signature_refresh_interval + z.signature_refresh_jitter >=
+      z.signature_validity) {
+    const char* key = margin_set   ? "signature_refresh_days"
+                      : jitter_set ? "signature_jitter_hours"
+                                   : "signature_validity_days";
+    r.fail(r.take(key), key,
+           "signature_refresh_days + signature_jitter_hours + 1 hour must be less than "
+           "signature_validity_days");
+  }
 }
 
 // [[tsig]] name = "...", algorithm = "hmac-sha256", secret_file = "...": an array of tables.

@@ -59,6 +59,11 @@ struct zone_settings {
   std::size_t batch_max = 1000;
   std::chrono::seconds signature_validity = std::chrono::days(14);
   std::chrono::seconds signature_inception_offset = std::chrono::hours(1);
+  // Refresh policy, see dns::zone_parameters. The loader sets margin and jitter from the
+  // validity (half and a seventh) unless the file gives them.
+  std::chrono::seconds signature_refresh_margin = std::chrono::days(7);
+  std::chrono::seconds signature_refresh_jitter = std::chrono::days(2);
+  std::chrono::seconds signature_refresh_interval = std::chrono::hours(1);
 };
 
 /// A TSIG key ([[tsig]] tables). The secret stays in its own file, never in the settings.

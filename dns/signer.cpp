@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 #include <stdexcept>
+#include <tuple>
 #include <utility>
 
 namespace iotreg::dns {
@@ -112,6 +113,124 @@ std::set<std::pair<std::uint16_t, std::uint8_t>> signer_ids(const std::vector<dn
   return ids;
 }
 
+// ---- Signature refresh index -------------------------------------------------------------
+// Every RRset (and NSEC3 record) is filed under the time it must be re-signed by, so that a
+// refresh takes the due ones off the front of the index instead of scanning the zone.
+
+/// One signed unit of the zone: a node's RRset (type, owner) or an NSEC3 record (hash).
+struct slot {
+  std::uint16_t type = 0;
+  wire_name owner;    ///< empty for NSEC3
+  nsec3_hash hash{};  ///< NSEC3 only
+  friend auto operator<=>(const slot&, const slot&) = default;
+  friend bool operator==(const slot&, const slot&) = default;
+};
+
+slot node_slot(name_view owner, std::uint16_t type) {
+  return {type, wire_name(owner.begin(), owner.end()), {}};
+}
+slot nsec3_slot(const nsec3_hash& h) { return {rr_type::nsec3, {}, h}; }
+
+/// Index key: when `s` is due (seconds since the epoch), then the slot (ties).
+struct due_key {
+  std::int64_t due = 0;
+  slot s;
+  friend auto operator<=>(const due_key&, const due_key&) = default;
+  friend bool operator==(const due_key&, const due_key&) = default;
+};
+
+// A persistent map (zone_data.hpp), so that apply() edits an O(1) copy and commits it with the
+// snapshot: on failure the index stays as it was, like the zone. The value is unused.
+using due_index = persistent_map<due_key, bool, std::less<>>;
+
+/// The earliest expiration among RRSIG RDATAs (RFC 4034 §3.1: bytes 8..11), as seconds since the
+/// epoch. RRSIG times are modulo 2^32; read as unsigned they are right until 2106.
+std::optional<std::int64_t> expiration_of(const std::vector<bytes>& rrsig) {
+  std::optional<std::int64_t> min;
+  for (const auto& sig : rrsig) {
+    if (sig.size() < 12) continue;
+    const std::int64_t e = (std::int64_t{sig[8]} << 24) | (std::int64_t{sig[9]} << 16) |
+                           (std::int64_t{sig[10]} << 8) | std::int64_t{sig[11]};
+    if (!min || e < *min) min = e;
+  }
+  return min;
+}
+
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) noexcept {
+  // splitmix64 finaliser over FNV-style chaining: cheap, and good enough to spread refresh times.
+  h = (h ^ v) * 0x100000001b3ULL;
+  std::uint64_t z = h + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+std::int64_t seconds_of(time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+/// The records of `s` in `z` as a journal holds them (the SOA's own record left out), appended
+/// to `out`.
+void collect_records(const zone_data& z, const slot& s, std::vector<rr_record>& out) {
+  const auto push = [&](name_view owner, std::uint16_t type, std::uint32_t ttl, const bytes& rd) {
+    out.push_back({wire_name(owner.begin(), owner.end()), type, ttl, rd});
+  };
+  if (s.type == rr_type::nsec3) {
+    const nsec3_record* r = z.nsec3.get(s.hash);
+    if (r == nullptr) return;
+    push(r->owner, rr_type::nsec3, z.nsec3_ttl, r->rdata);
+    for (const auto& sig : r->rrsig) push(r->owner, rr_type::rrsig, z.nsec3_ttl, sig);
+    return;
+  }
+  const node* n = z.nodes.get(s.owner);
+  const rrset* set = n == nullptr ? nullptr : n->find(s.type);
+  if (set == nullptr) return;
+  if (s.type != rr_type::soa) {
+    for (const auto& rd : set->rdata) push(s.owner, s.type, set->ttl, rd);
+  }
+  for (const auto& sig : set->rrsig) push(s.owner, rr_type::rrsig, set->ttl, sig);
+}
+
+/// True if `s` has the same content (records and signatures) in both zones.
+bool same_content(const zone_data& a, const zone_data& b, const slot& s) {
+  if (s.type == rr_type::nsec3) {
+    const nsec3_record* x = a.nsec3.get(s.hash);
+    const nsec3_record* y = b.nsec3.get(s.hash);
+    if (x == nullptr || y == nullptr) return x == y;
+    return x->rdata == y->rdata && x->rrsig == y->rrsig;
+  }
+  const node* na = a.nodes.get(s.owner);
+  const node* nb = b.nodes.get(s.owner);
+  const rrset* x = na == nullptr ? nullptr : na->find(s.type);
+  const rrset* y = nb == nullptr ? nullptr : nb->find(s.type);
+  if (x == nullptr || y == nullptr) return x == y;
+  return x->ttl == y->ttl && x->rdata == y->rdata && x->rrsig == y->rrsig;
+}
+
+/// Sorts both sides and drops the records found on both (an RRset re-signed keeps its data).
+/// Neither side holds duplicates: each record belongs to one slot, each slot is listed once.
+void normalize(zone_diff& d) {
+  std::sort(d.removed.begin(), d.removed.end());
+  std::sort(d.added.begin(), d.added.end());
+  std::vector<rr_record> removed, added;
+  removed.reserve(d.removed.size());
+  added.reserve(d.added.size());
+  auto r = d.removed.begin();
+  auto a = d.added.begin();
+  while (r != d.removed.end() || a != d.added.end()) {
+    if (a == d.added.end() || (r != d.removed.end() && *r < *a)) {
+      removed.push_back(std::move(*r++));
+    } else if (r == d.removed.end() || *a < *r) {
+      added.push_back(std::move(*a++));
+    } else {  // on both sides: unchanged
+      ++r;
+      ++a;
+    }
+  }
+  d.removed = std::move(removed);
+  d.added = std::move(added);
+}
+
 }  // namespace
 
 struct zone_signer::state {
@@ -127,6 +246,10 @@ struct zone_signer::state {
   // O(changes · log n), and the old snapshot stays intact for readers and for the strong
   // exception guarantee.
   std::shared_ptr<const zone_snapshot> published;
+  // Every slot of `published` by refresh time; replaced together with it.
+  due_index index;
+  // What led from the previous snapshot to `published`; empty after build().
+  std::optional<zone_diff> diff;
 
   state(zone_parameters p, key_set k)
       : params(std::move(p)),
@@ -148,6 +271,113 @@ struct zone_signer::state {
       apex_node.put(make_rrset(rr_type::cds, ttl, cds_rdata));
       apex_node.put(make_rrset(rr_type::cdnskey, ttl, cdnskey_rdata));
     }
+  }
+
+  /// The index entry of `s` in `z` (nullopt if `z` lacks it). A pure function of the slot and
+  /// its signatures' expiration, so that the entry can be found again to be removed: re-signing
+  /// is due margin + interval before expiration, brought forward by a pseudo-random part of the
+  /// jitter that changes with every new expiration.
+  std::optional<due_key> key_of(const zone_data& z, const slot& s) const {
+    const std::vector<bytes>* rrsig = nullptr;
+    if (s.type == rr_type::nsec3) {
+      const nsec3_record* r = z.nsec3.get(s.hash);
+      if (r != nullptr) rrsig = &r->rrsig;
+    } else if (const node* n = z.nodes.get(s.owner)) {
+      if (const rrset* set = n->find(s.type)) rrsig = &set->rrsig;
+    }
+    if (rrsig == nullptr) return std::nullopt;
+    return due_key{due_of(s.type, s.owner, s.hash, *rrsig), s};
+  }
+
+  /// See key_of(). `owner` is empty for NSEC3, `hash` zero for node RRsets.
+  std::int64_t due_of(std::uint16_t type, name_view owner, const nsec3_hash& hash,
+                      const std::vector<bytes>& rrsig) const {
+    // Unsigned (cannot happen: everything is signed) counts as due at once.
+    const std::int64_t expiration = expiration_of(rrsig).value_or(0);
+    std::int64_t jitter = 0;
+    if (const auto spread = static_cast<std::uint64_t>(params.refresh_jitter.count()); spread != 0) {
+      std::uint64_t h = mix(0xcbf29ce484222325ULL, type);
+      h = mix(h, static_cast<std::uint64_t>(expiration));
+      for (const auto b : owner) h = mix(h, b);
+      for (const auto b : hash) h = mix(h, b);
+      jitter = static_cast<std::int64_t>(h % spread);
+    }
+    return expiration - (params.refresh_margin + params.refresh_interval).count() - jitter;
+  }
+
+  /// The index of a whole zone, O(n log n). Sorted through small proxies pointing into `z`, so
+  /// that the keys (with their owner names) are made once, straight into the index's leaves.
+  due_index index_all(const zone_data& z) const {
+    static const wire_name no_owner;
+    static const nsec3_hash no_hash{};
+    struct proxy {
+      std::int64_t due;
+      std::uint16_t type;
+      const wire_name* owner;
+      const nsec3_hash* hash;
+    };
+    std::vector<proxy> order;
+    order.reserve(z.nodes.size() * 2 + z.nsec3.size());
+    for (const auto& [owner, n] : z.nodes) {
+      for (const auto& set : n.rrsets) {
+        order.push_back({due_of(set.type, owner, no_hash, set.rrsig), set.type, &owner, &no_hash});
+      }
+    }
+    for (const auto& [h, r] : z.nsec3) {
+      order.push_back({due_of(rr_type::nsec3, no_owner, h, r.rrsig), rr_type::nsec3, &no_owner, &h});
+    }
+    // The order of due_key.
+    std::sort(order.begin(), order.end(), [](const proxy& a, const proxy& b) {
+      return std::tie(a.due, a.type, *a.owner, *a.hash) < std::tie(b.due, b.type, *b.owner, *b.hash);
+    });
+    constexpr std::size_t fill = due_index::leaf_fill;
+    std::vector<std::vector<due_index::value_type>> leaves;
+    leaves.reserve((order.size() + fill - 1) / fill);
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (i % fill == 0) leaves.emplace_back().reserve(std::min(fill, order.size() - i));
+      const proxy& p = order[i];
+      leaves.back().emplace_back(due_key{p.due, slot{p.type, *p.owner, *p.hash}}, true);
+    }
+    return due_index::from_leaves(std::move(leaves));
+  }
+
+  /// Publishes `z` (made from `old`, the published zone, by changing at most the slots in
+  /// `changed`) at `serial`: the diff and the index are updated from those slots alone, in
+  /// O(|changed| log n). Every edit that makes a new serial ends here (apply, refresh, and any
+  /// future one such as a key change), so that the diff and the index never miss a change.
+  /// Strong guarantee: nothing is changed if it throws.
+  /// `taken`: the due entries this step handled; they leave the index whatever happened to their
+  /// slot, so that refresh_due() cannot stay true.
+  void commit(const zone_data& old, zone_data z, const std::set<slot>& changed,
+              const std::vector<due_key>& taken, std::uint32_t from_serial, std::uint32_t serial) {
+    zone_diff d;
+    d.from_serial = from_serial;
+    d.to_serial = serial;
+    due_index next = index;  // O(1), edited by path copying
+    for (const auto& k : taken) {
+      next.erase(k);
+      if (auto now_key = key_of(z, k.s)) next.set(*now_key, true);
+    }
+    for (const auto& s : changed) {
+      if (same_content(old, z, s)) continue;
+      if (auto k = key_of(old, s)) next.erase(*k);
+      if (auto k = key_of(z, s)) next.set(*k, true);
+      collect_records(old, s, d.removed);
+      collect_records(z, s, d.added);
+    }
+    normalize(d);
+    auto snap = std::make_shared<const zone_snapshot>(std::move(z), serial);
+    // Nothing below throws.
+    published = std::move(snap);
+    index = std::move(next);
+    diff = std::move(d);
+  }
+
+  /// The index entries due at `now` (in order), O(k + log n).
+  std::vector<due_key> due_entries(std::int64_t now) const {
+    std::vector<due_key> out;
+    for (auto it = index.begin(); it != index.end() && it->first.due <= now; ++it) out.push_back(it->first);
+    return out;
   }
 
   void set_validity(time_point now) {
@@ -286,6 +516,16 @@ zone_signer::zone_signer(zone_parameters params, std::vector<dnssec_key> keys) {
   if (params.signature_validity <= std::chrono::seconds::zero()) {
     throw std::invalid_argument("signature validity must be positive");
   }
+  if (params.refresh_margin < std::chrono::seconds::zero() ||
+      params.refresh_jitter < std::chrono::seconds::zero() ||
+      params.refresh_interval <= std::chrono::seconds::zero()) {
+    throw std::invalid_argument(
+        "refresh margin and jitter must not be negative, the interval must be positive");
+  }
+  // Otherwise a fresh signature would be due at once and every refresh would re-sign it again.
+  if (params.refresh_margin + params.refresh_interval + params.refresh_jitter >= params.signature_validity) {
+    throw std::invalid_argument("signature validity must exceed refresh margin + interval + jitter");
+  }
   std::vector<zone_key> all;  // every key published and signing, none in CDS
   all.reserve(keys.size());
   for (auto& k : keys) all.push_back(zone_key{std::move(k), true, true, false});
@@ -322,7 +562,10 @@ void zone_signer::build(std::span<const device_record> devices, std::uint32_t se
   z.nsec3_ttl = std::min(st.params.minimum, st.params.default_ttl);
   z.nodes = node_map::from_leaves(std::move(all));
   rebuild_nsec3_chain(z, st.signer);
+  due_index index = st.index_all(z);
   st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
+  st.index = std::move(index);
+  st.diff.reset();
 }
 
 void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, time_point now) {
@@ -352,9 +595,15 @@ void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, t
     }
   }
   if (edits.empty() && serial == current) return;
+  // A refresh must come with a new serial, or secondaries would never fetch it.
+  const std::int64_t now_s = seconds_of(now);
+  const std::vector<due_key> due = serial == current ? std::vector<due_key>{} : st.due_entries(now_s);
 
   st.set_validity(now);
   zone_data z = old;  // O(1): shares everything with the published snapshot
+  // Every slot whose content may differ between `old` and `z`: the diff and the index are made
+  // from these alone, so the cost stays O(changes).
+  std::set<slot> changed;
   name_set touched;
   for (auto& [owner, next] : edits) {
     if (next) {
@@ -363,16 +612,44 @@ void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, t
     } else {
       remove_rrset(z, owner, rr_type::tlsa);
     }
+    changed.insert(node_slot(owner, rr_type::tlsa));
     // The owner and any empty non-terminal above it may appear or disappear.
     for (name_view n = owner; label_count(n) > label_count(z.apex); n = parent_of(n)) {
       touched.emplace(n.begin(), n.end());
     }
   }
   update_nsec3_chain(z, touched, st.signer);
+  // The NSEC3 records update_nsec3_chain may have inserted, removed or re-signed: those of the
+  // touched names and the records just before them in the old and in the new chain (their next
+  // hashed owner changes when a successor comes or goes).
+  for (const auto& name : touched) {
+    const nsec3_hash h = nsec3_hash_of(name);
+    changed.insert(nsec3_slot(h));
+    if (!old.nsec3.empty()) changed.insert(nsec3_slot(nsec3_predecessor(old, h)->first));
+    if (!z.nsec3.empty()) changed.insert(nsec3_slot(nsec3_predecessor(z, h)->first));
+  }
+  // Due slots not re-signed above (key_of still says due) are re-signed as they are.
+  for (const auto& entry : due) {
+    const slot& s = entry.s;
+    const auto key = st.key_of(z, s);
+    if (!key || key->due > now_s) continue;
+    if (s.type == rr_type::nsec3) {
+      const nsec3_record& r = *z.nsec3.get(s.hash);
+      auto sigs = st.signer.sign(r.owner, rr_type::nsec3, z.nsec3_ttl, {r.rdata});
+      z.nsec3.update(s.hash, [&](nsec3_record& m) { m.rrsig = std::move(sigs); });
+    } else if (s.type != rr_type::soa) {  // the SOA is re-signed below anyway
+      rrset copy = *z.nodes.get(s.owner)->find(s.type);
+      st.signer.sign(s.owner, copy);
+      z.nodes.update(s.owner, [&](node& n) { n.put(std::move(copy)); });
+    }
+    changed.insert(s);
+  }
   rrset soa = st.soa_rrset(serial);
   st.signer.sign(z.apex, soa);
   z.nodes.update(z.apex, [&](node& n) { n.put(std::move(soa)); });
-  st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
+  changed.insert(node_slot(z.apex, rr_type::soa));
+
+  st.commit(old, std::move(z), changed, due, current, serial);
 }
 
 // Key changes (rollovers): kept apart from build()/apply().
@@ -382,6 +659,8 @@ void zone_signer::set_keys(std::vector<zone_key> keys, std::uint32_t serial, tim
   next->apex = old.apex;
   next->soa = old.soa;
   next->published = old.published;
+  next->index = old.index;
+  next->diff = old.diff;
   if (!old.published) {
     st_ = std::move(next);
     return;
@@ -423,6 +702,12 @@ void zone_signer::set_keys(std::vector<zone_key> keys, std::uint32_t serial, tim
     z.nsec3_ttl = before.nsec3_ttl;
     z.nodes = node_map::from_leaves(std::move(leaves));
     rebuild_nsec3_chain(z, st.signer);
+    // Every signature is new: a new index, and no diff (a journal starts over; secondaries
+    // take one full transfer per ZSK rollover).
+    due_index index = st.index_all(z);
+    st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
+    st.index = std::move(index);
+    st.diff.reset();
   } else {
     z = before;  // O(1), shares all but the apex
     z.nodes.update(z.apex, [&](node& a) {
@@ -437,10 +722,39 @@ void zone_signer::set_keys(std::vector<zone_key> keys, std::uint32_t serial, tim
     name_set touched;
     touched.insert(z.apex);
     update_nsec3_chain(z, touched, st.signer);  // the apex bitmap gains or loses CDS/CDNSKEY
+    // Through commit(), like apply(), so that the diff and the refresh index see the change.
+    std::set<slot> changed;
+    for (const std::uint16_t t : {rr_type::dnskey, rr_type::cds, rr_type::cdnskey, rr_type::soa}) {
+      changed.insert(node_slot(z.apex, t));
+    }
+    changed.insert(nsec3_slot(nsec3_hash_of(z.apex)));
+    st.commit(before, std::move(z), changed, {}, current, serial);
   }
-  st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
   st_ = std::move(next);
 }
+
+bool zone_signer::refresh(std::uint32_t serial, time_point now) {
+  if (!refresh_due(now)) return false;
+  if (serial == st_->published->serial()) {
+    throw std::invalid_argument("a refresh needs a new SOA serial, got the current one " +
+                                std::to_string(serial));
+  }
+  apply({}, serial, now);
+  return true;
+}
+
+bool zone_signer::refresh_due(time_point now) const {
+  return st_->published && !st_->index.empty() && st_->index.begin()->first.due <= seconds_of(now);
+}
+
+std::optional<time_point> zone_signer::next_refresh() const {
+  if (!st_->published || st_->index.empty()) return std::nullopt;
+  return time_point(std::chrono::seconds(st_->index.begin()->first.due));
+}
+
+std::chrono::seconds zone_signer::refresh_interval() const noexcept { return st_->params.refresh_interval; }
+
+const zone_diff* zone_signer::last_diff() const noexcept { return st_->diff ? &*st_->diff : nullptr; }
 
 std::shared_ptr<const zone_snapshot> zone_signer::snapshot() const { return st_->published; }
 

@@ -5,11 +5,13 @@
 #include "dns/keys.hpp"
 #include "dns/serial.hpp"
 #include "dns/tlsa.hpp"
+#include "dns/zone_diff.hpp"
 #include "dns/zone_parameters.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -50,7 +52,7 @@ struct zone_key {
 
 /// Owns one zone's content and keys.
 /// @par Thread safety: NOT thread-safe; one owner (the zone's strand or thread) calls build(),
-/// apply() and snapshot(). The snapshots it hands out are immutable and may be read anywhere.
+/// apply(), refresh() and the accessors. The snapshots it hands out are immutable and may be read anywhere.
 class zone_signer {
  public:
   /// @param keys at least one KSK and one ZSK, all for params.apex; every key is published and
@@ -76,9 +78,11 @@ class zone_signer {
   /// inserts/removes their NSEC3 records (and those of empty non-terminals such as
   /// _device.<zone> as they appear or disappear), fixes and re-signs the predecessors, and sets
   /// the SOA serial to `serial` (re-signing the SOA once) if anything changed or the serial
-  /// differs. Nothing happens when neither is the case. Cost: O(k log n) for k changes in a zone
+  /// differs. When the serial differs it also re-signs every RRset due for refresh (see
+  /// refresh()), so that a batch and a refresh share one serial. Nothing happens when neither
+  /// changes nor a new serial are given. Cost: O(k log n) for k changed or due RRsets in a zone
   /// of n names; the new snapshot shares all unchanged content with the previous one, which
-  /// stays valid and unchanged for its readers.
+  /// stays valid and unchanged for its readers. last_diff() then describes the step.
   /// Precondition: build() was called; `serial` equals serial() or follows it (RFC 1982).
   /// @throw std::logic_error if not built; std::invalid_argument for a bad device id or a serial
   ///        that goes backwards; boost::system::system_error on ldns/OpenSSL failure (the zone is
@@ -100,6 +104,35 @@ class zone_signer {
   ///        serial() while something changes; boost::system::system_error on ldns/OpenSSL
   ///        failure. On any exception the signer is left as it was (keys included).
   void set_keys(std::vector<zone_key> keys, std::uint32_t serial, time_point now);
+
+  /// Signature refresh: re-signs, with a new SOA serial, every RRset (device and CA TLSA, NS,
+  /// DNSKEY, A/AAAA, SOA, NSEC3...) whose RRSIG expiration is within refresh_margin +
+  /// refresh_interval + its jitter (zone_parameters) of `now`. If the owner calls it at least
+  /// every refresh_interval, no RRSIG ever published has less than refresh_margin of validity
+  /// left. The due RRsets come from an index by refresh time kept by build(), apply() and
+  /// refresh(): O(k log n) for k due RRsets, no scan of the zone. Same snapshot and exception
+  /// guarantees as apply(), of which it is the special case apply({}, serial, now).
+  /// @returns false (and changes nothing, `serial` unused) if nothing is due.
+  /// @throw std::logic_error if not built; std::invalid_argument if something is due and
+  ///        `serial` does not follow serial(); boost::system::system_error as apply().
+  bool refresh(std::uint32_t serial, time_point now);
+
+  /// True if refresh(serial, now) would re-sign something. O(log n). False before build().
+  bool refresh_due(time_point now) const;
+
+  /// When the next RRset becomes due (refresh_due() turns true), or nullopt before build().
+  /// The owner may sleep until then, but never longer than refresh_interval().
+  std::optional<time_point> next_refresh() const;
+
+  /// zone_parameters::refresh_interval: the owner must call refresh() at least this often.
+  std::chrono::seconds refresh_interval() const noexcept;
+
+  /// What the last apply()/refresh() that made a new snapshot changed, for IXFR journals
+  /// (RFC 1995): from the previous snapshot's serial to the current one, records removed and
+  /// added, SOA excluded, RRSIG and NSEC3 included, sorted and disjoint; computed in
+  /// O(changes). nullptr before build() and right after build(): no diff leads to a full build,
+  /// so a journal must start over from it. Valid until the next build()/apply()/refresh().
+  const zone_diff* last_diff() const noexcept;
 
   /// The zone as last built/applied, or nullptr before build(). Cheap: returns the shared
   /// snapshot made at the end of build()/apply().

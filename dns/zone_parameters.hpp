@@ -24,6 +24,29 @@ struct zone_parameters {
   std::vector<std::vector<std::uint8_t>> apex_ca_der;  ///< apex TLSA 0 0 0, one per CA (may be empty)
   std::chrono::seconds signature_validity = std::chrono::days(14);  ///< expiration = now + this
   std::chrono::seconds inception_offset = std::chrono::hours(1);    ///< inception = now - this
+
+  // Signature refresh (zone_signer::refresh). Every RRSIG the signer publishes keeps at least
+  // refresh_margin of validity, provided the owner calls refresh() (or apply() with a new serial)
+  // at least every refresh_interval: an RRset is re-signed once its expiration is within
+  // refresh_margin + refresh_interval + its jitter of `now`.
+  //
+  // refresh_margin = 7 days (half the validity, like Knot's rrsig-refresh): a signer that stops
+  // (crash, lost keys, full disk) leaves the operator a week before the first signature that
+  // secondaries and caches hold expires, which is far above what DNS itself needs (the largest
+  // TTL, 1 hour, plus transfer delays). A smaller margin would re-sign less often (every
+  // validity - margin) at the cost of that safety time; see also SOA EXPIRE, which bounds how long
+  // a secondary cut off from us keeps serving.
+  std::chrono::seconds refresh_margin = std::chrono::days(7);
+  /// How often the owner promises to call refresh() at least (the look-ahead).
+  std::chrono::seconds refresh_interval = std::chrono::hours(1);
+  /// Each RRset is refreshed up to this much earlier than its margin requires, by a pseudo-random
+  /// amount fixed per RRset and signature, so that a zone signed at once (a full build, a burst
+  /// of enrollments) is re-signed over this period rather than in one step, and its expirations
+  /// drift further apart with every round. 2 days: after a build the first round is spread over
+  /// 48 hourly refreshes (about 2% of the zone each).
+  /// Constraint (checked by zone_signer): refresh_margin + refresh_interval + refresh_jitter <
+  /// signature_validity, so that a fresh signature is never due at once.
+  std::chrono::seconds refresh_jitter = std::chrono::days(2);
 };
 
 }  // namespace iotreg::dns

@@ -56,16 +56,17 @@ void zone_publisher::rebuild() {
     records.push_back({d.device_id, {{d.tlsa.usage, d.tlsa.selector, d.tlsa.matching, d.tlsa.association}}});
   }
   std::uint32_t serial = next_serial();  // continues above a serial this process already used
-  last_full_build_ = now_();
-  signer_.build(records, serial, last_full_build_);
-  publish(signer_.snapshot(), serial, {}, true);
+  signer_.build(records, serial, now_());
+  publish(signer_.snapshot(), serial, {}, true, nullptr);
   logger()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(),
                  serial);
 }
 
 std::size_t zone_publisher::publish_pending() {
   auto changes = store_.pending_changes(settings_.zone, settings_.batch_max);
-  if (changes.empty()) return 0;
+  const time_point now = now_();
+  // Signatures due for refresh ride along with the batch, or make a serial of their own.
+  if (changes.empty() && !signer_.refresh_due(now)) return 0;
   std::vector<dns::change> dns_changes;
   std::vector<std::int64_t> ids;
   dns_changes.reserve(changes.size());
@@ -75,17 +76,23 @@ std::size_t zone_publisher::publish_pending() {
     ids.push_back(c.id);
   }
   std::uint32_t serial = next_serial();
-  signer_.apply(dns_changes, serial, now_());
-  publish(signer_.snapshot(), serial, ids, false);
+  signer_.apply(dns_changes, serial, now);  // a new serial: also re-signs what is due
+  publish(signer_.snapshot(), serial, ids, false, signer_.last_diff());
   return changes.size();
 }
 
 void zone_publisher::publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
-                             const std::vector<std::int64_t>& ids, bool full_build) {
+                             const std::vector<std::int64_t>& ids, bool full_build,
+                             const dns::zone_diff* diff) {
   // 1. The database, so that a restart continues above this serial and no serial is ever used
   // for two different zones; 2. the file, for servers that load zone files (for big zones at
   // most once per min_file_interval, see publisher_settings); only then 3. DNS readers and 4.
   // the requests waiting for their change.
+  //
+  // IXFR JOURNAL: `diff` (from the previous serial, diff->from_serial, to `serial`: removed and
+  // added records, SOA excluded; nullptr after a full build, where the journal must start over)
+  // is the record of this publication; it belongs in the same transaction as mark_published.
+  (void)diff;
   store_.mark_published(settings_.zone, serial, ids);
   write_zone_file(snap, full_build);
   current_.store(std::move(snap));
@@ -116,6 +123,17 @@ void zone_publisher::flush_zone_file() {
   last_file_write_ = now_();
   file_pending_ = false;
   file_snapshot_.reset();  // do not keep an old version of the zone alive for the file's sake
+}
+
+std::chrono::milliseconds zone_publisher::wake_delay() const {
+  // Never sleep past a refresh: refresh() relies on being called at least every interval.
+  auto delay = std::min(file_write_delay(),
+                        std::chrono::duration_cast<std::chrono::milliseconds>(signer_.refresh_interval()));
+  if (const auto next = signer_.next_refresh()) {
+    const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now_());
+    delay = std::min(delay, std::max(until, std::chrono::milliseconds::zero()));
+  }
+  return delay;
 }
 
 std::chrono::milliseconds zone_publisher::file_write_delay() const {
@@ -172,7 +190,6 @@ void zone_publisher::stop() {
 }
 
 std::size_t zone_publisher::step() {
-  if (now_() - last_full_build_ >= settings_.full_resign_interval) rebuild();
   // Drain: keep going while full batches come back, so a burst does not wait for wake-ups.
   std::size_t total = 0;
   for (;;) {
@@ -187,8 +204,9 @@ void zone_publisher::run() {
   for (;;) {
     {
       std::unique_lock lock(wake_mutex_);
-      // Wake up in time for a zone file write held back by the rate limit.
-      wake_cv_.wait_for(lock, file_write_delay(), [&] { return wake_ || stopping_; });
+      // Wake up in time for a zone file write held back by the rate limit and for the next
+      // signature refresh.
+      wake_cv_.wait_for(lock, wake_delay(), [&] { return wake_ || stopping_; });
       if (stopping_) return;
       wake_ = false;
       // Let the changes arriving together share one serial.

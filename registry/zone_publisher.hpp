@@ -39,10 +39,9 @@ struct publisher_settings {
   // Smaller zones are written after every batch.
   std::chrono::milliseconds min_file_interval{5000};
   std::size_t file_rate_limit_names = 5000;
-  // Every RRSIG must be replaced well before it expires, also for RRsets that never change.
-  // Until per-RRset refresh exists (issue #3) the whole zone is rebuilt at this interval;
-  // choose a quarter of the signature validity or less.
-  std::chrono::seconds full_resign_interval = std::chrono::days(3);
+  // Signatures are refreshed per RRset by the signer (zone_signer::refresh, policy in
+  // dns::zone_parameters): step() does it on the injected clock, and the thread wakes at least
+  // every zone_signer::refresh_interval() for it.
 };
 
 class zone_publisher {
@@ -79,7 +78,8 @@ class zone_publisher {
   /// The zone DNS readers should answer from (never null after rebuild()).
   std::shared_ptr<const dns::zone_snapshot> snapshot() const;
 
-  /// Publishes pending changes once, synchronously (the thread's body; also for tests).
+  /// Publishes pending changes once, synchronously (the thread's body; also for tests), together
+  /// with the signatures due for refresh: a new serial if there is either.
   /// @returns the number of changes published.
   std::size_t publish_pending();
 
@@ -90,15 +90,20 @@ class zone_publisher {
   /// True if the newest snapshot has not been written to the zone file yet.
   bool zone_file_pending() const noexcept { return file_pending_; }
 
-  /// One turn of the signer thread: re-signs the whole zone if the last full build is older than
-  /// full_resign_interval, then publishes every pending change. @returns the changes published.
+  /// One turn of the signer thread: publishes every pending change and re-signs the RRsets whose
+  /// signatures are due for refresh at now() (the first batch and the refresh share one serial;
+  /// with no change pending, a refresh alone makes a new serial). @returns the changes published.
   std::size_t step();
 
  private:
   void run();
   std::uint32_t next_serial();
+  /// `diff` leads from the previous serial to `serial` (IXFR); nullptr for a full build.
   void publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
-               const std::vector<std::int64_t>& ids, bool full_build);
+               const std::vector<std::int64_t>& ids, bool full_build, const dns::zone_diff* diff);
+  /// How long the thread may sleep: until a zone file write or a signature refresh is due, at most
+  /// poll_interval and the signer's refresh interval.
+  std::chrono::milliseconds wake_delay() const;
   /// Writes `snap` to the zone file if due (or `force`); else leaves the write pending.
   void write_zone_file(const std::shared_ptr<const dns::zone_snapshot>& snap, bool force);
   /// How long until a pending write is due (zero if due now; poll_interval if none pending).
@@ -111,7 +116,6 @@ class zone_publisher {
   std::function<void(std::uint32_t)> on_published_;
   std::atomic<std::shared_ptr<const dns::zone_snapshot>> current_;
   std::optional<std::uint32_t> serial_;
-  time_point last_full_build_{};
   // Zone file rate limit; touched only by the thread that publishes (and by stop() after it).
   std::shared_ptr<const dns::zone_snapshot> file_snapshot_;  // newest snapshot not yet written
   bool file_pending_ = false;

@@ -60,8 +60,7 @@ int run(const config::settings& s) {
   registry::zone_publisher publisher({.zone = s.zone.name,
                                       .zone_file = s.zone.file,
                                       .batch_window = s.zone.batch_window,
-                                      .batch_max = s.zone.batch_max,
-                                      .full_resign_interval = s.zone.signature_validity / 4},
+                                      .batch_max = s.zone.batch_max},
                                      zones, std::move(signer));
   publisher.rebuild();
   // Changes committed before a crash but never published are picked up at once.

@@ -63,6 +63,9 @@ dns::zone_parameters make_zone_parameters(const config::settings& s, const ca_ma
   p.apex_ca_der = {ca.root.der(), ca.issuing.cert.der()};
   p.signature_validity = z.signature_validity;
   p.inception_offset = z.signature_inception_offset;
+  p.refresh_margin = z.signature_refresh_margin;
+  p.refresh_jitter = z.signature_refresh_jitter;
+  p.refresh_interval = z.signature_refresh_interval;
   return p;
 }
 

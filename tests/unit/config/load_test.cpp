@@ -95,9 +95,31 @@ TEST_CASE("config/errors name the line and the key") {
        "[[tsig]]\nname = \"k\"\nsecret_file = \"f\"\n[[tsig]]\nname = \"K.\"\nsecret_file = \"g\"\n",
        "test.toml:5: tsig.name: key 'k.' is defined twice"},
       {"error/tsig not tables", "tsig = \"k\"\n", "test.toml:1: tsig: expected [[tsig]] tables"},
+      {"error/refresh margin range", "[zone]\nsignature_refresh_days = 0\n",
+       "test.toml:2: zone.signature_refresh_days: must be between 1 and 364"},
+      {"error/refresh does not fit the validity",
+       "[zone]\nsignature_validity_days = 10\nsignature_refresh_days = 9\n",
+       "test.toml:3: zone.signature_refresh_days: signature_refresh_days + signature_jitter_hours"},
+      {"error/jitter does not fit the validity", "[zone]\nsignature_jitter_hours = 200\n",
+       "test.toml:2: zone.signature_jitter_hours: signature_refresh_days + signature_jitter_hours"},
   }));
   INFO(c.name);
   CHECK_THAT(error_of(c.text), Catch::Matchers::StartsWith(c.expected));
+}
+
+TEST_CASE("config/signature refresh defaults follow the validity") {
+  auto s = parse("[zone]\n", "t", {});
+  CHECK(s.zone.signature_validity == std::chrono::days(14));
+  CHECK(s.zone.signature_refresh_margin == std::chrono::days(7));
+  CHECK(s.zone.signature_refresh_jitter == std::chrono::days(2));
+  s = parse("[zone]\nsignature_validity_days = 28\n", "t", {});
+  CHECK(s.zone.signature_refresh_margin == std::chrono::days(14));
+  CHECK(s.zone.signature_refresh_jitter == std::chrono::days(4));
+  s = parse("[zone]\nsignature_validity_days = 1\n", "t", {});  // still leaves the hour
+  CHECK(s.zone.signature_refresh_margin == std::chrono::hours(12));
+  s = parse("[zone]\nsignature_refresh_days = 3\nsignature_jitter_hours = 0\n", "t", {});
+  CHECK(s.zone.signature_refresh_margin == std::chrono::days(3));
+  CHECK(s.zone.signature_refresh_jitter == std::chrono::seconds(0));
 }
 
 TEST_CASE("config/environment overrides the DSN") {

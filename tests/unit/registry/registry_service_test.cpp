@@ -5,6 +5,7 @@
 #include "dns/keys.hpp"
 #include "dns/signer.hpp"
 #include "dns/zone_snapshot.hpp"
+#include "dns/zone_walk.hpp"
 #include "memory_store.hpp"
 #include "pki/ca.hpp"
 #include "pki/digest.hpp"
@@ -191,29 +192,6 @@ TEST_CASE("registry/the publisher continues the serial across rebuilds") {
   CHECK_FALSE(p.wait_published(99, 1ms).has_value());
 }
 
-TEST_CASE("registry/the zone is re-signed before its signatures expire, changes or not") {
-  registry::testing::memory_store store;
-  fixture f;  // for its CA and signer parameters
-  registry::time_point now = registry::clock::now();
-  registry::zone_publisher p{{.zone = zone,
-                              .zone_file = {},
-                              .batch_window = 0ms,
-                              .batch_max = 10,
-                              .full_resign_interval = std::chrono::days(3)},
-                             store,
-                             f.make_signer(),
-                             [&] { return now; }};
-  p.rebuild();
-  const auto first = p.snapshot()->serial();
-  now += std::chrono::days(2);
-  CHECK(p.step() == 0);
-  CHECK(p.snapshot()->serial() == first);  // nothing due, nothing changed
-  now += std::chrono::days(1) + 1s;
-  CHECK(p.step() == 0);
-  CHECK(p.snapshot()->serial() == first + 1);  // re-signed with a new serial
-  CHECK(store.last_serial(zone) == first + 1);
-}
-
 namespace {
 
 /// The serial in the header line of a zone file written by iotreg (0 if there is none).
@@ -234,6 +212,61 @@ void enroll_directly(registry::testing::memory_store& store, const char* id) {
 }
 
 }  // namespace
+
+namespace {
+
+/// Seconds of validity the zone's least fresh RRSIG has left at `now`.
+std::int64_t min_validity_left(const dns::zone_snapshot& z, registry::time_point now) {
+  const auto t = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  std::int64_t least = INT64_MAX;
+  dns::detail::for_each_record(z.data(), [&](const dns::detail::rr_ref& r) {
+    if (r.type != dns::detail::rr_type::rrsig) return;
+    const std::int64_t expiration = (std::int64_t{r.rdata[8]} << 24) | (std::int64_t{r.rdata[9]} << 16) |
+                                    (std::int64_t{r.rdata[10]} << 8) | std::int64_t{r.rdata[11]};
+    least = std::min(least, expiration - t);
+  });
+  return least;
+}
+
+}  // namespace
+
+TEST_CASE("registry/signatures are refreshed before they expire, changes or not") {
+  registry::testing::memory_store store;
+  fixture f;  // for its CA and signer parameters
+  const dns::zone_parameters defaults;
+  const registry::time_point start = registry::clock::now();
+  registry::time_point now = start;
+  registry::zone_publisher p{
+      {.zone = zone, .zone_file = {}, .batch_window = 0ms, .batch_max = 10}, store, f.make_signer(), [&] {
+        return now;
+      }};
+  enroll_directly(store, eid1);
+  p.rebuild();
+  CHECK(p.publish_pending() == 1);  // the outbox row of the device already built in
+  const auto first = p.snapshot()->serial();
+  now += std::chrono::days(4);
+  CHECK(p.step() == 0);
+  CHECK(p.snapshot()->serial() == first);  // nothing due (before validity - margin - jitter)
+
+  // An hourly step for 26 more days, with one enrollment on the way: the margin always holds,
+  // and refreshes make new serials without any change.
+  std::uint32_t serial = first;
+  int refreshes = 0;
+  for (int hour = 4 * 24; hour <= 30 * 24; ++hour) {
+    now = start + std::chrono::hours(hour);
+    if (hour == 6 * 24) enroll_directly(store, eid2);
+    const auto published = p.step();
+    CHECK(published == (hour == 6 * 24 ? 1u : 0u));
+    const auto next = p.snapshot()->serial();
+    CHECK((next == serial || next == serial + 1));  // a batch and a refresh share one serial
+    if (next != serial && published == 0) ++refreshes;
+    serial = next;
+    CHECK(store.last_serial(zone) == serial);
+    CHECK(min_validity_left(*p.snapshot(), now) >=
+          (defaults.refresh_margin + defaults.refresh_interval).count());
+  }
+  CHECK(refreshes >= 10);
+}
 
 TEST_CASE("registry/a big zone's file is written at most once per interval, and no write is lost") {
   registry::testing::memory_store store;

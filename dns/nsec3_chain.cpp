@@ -3,6 +3,7 @@
 #include "dns/parallel.hpp"
 #include "dns/rr_types.hpp"
 
+#include <algorithm>
 #include <set>
 
 namespace iotreg::dns::detail {
@@ -22,7 +23,7 @@ bool refresh(zone_data& z, const nsec3_hash& h, const rrset_signer& signer) {
   bytes rdata = nsec3_rdata(next, r.types);
   if (rdata == r.rdata && !r.rrsig.empty()) return false;
   // Sign before editing: an exception leaves the record as it was.
-  auto sigs = signer.sign(r.owner, rr_type::nsec3, z.nsec3_ttl, {rdata});
+  auto sigs = signer.sign_one(r.owner, rr_type::nsec3, z.nsec3_ttl, rdata, signer.validity());
   z.nsec3.update(h, [&](nsec3_record& m) {
     m.next = next;
     m.rdata = std::move(rdata);
@@ -31,10 +32,19 @@ bool refresh(zone_data& z, const nsec3_hash& h, const rrset_signer& signer) {
   return true;
 }
 
-nsec3_record make_record(const zone_data& z, name_view name, const nsec3_hash& h) {
+/// The bitmap types of a name whose node is `n` (nullptr for an empty non-terminal).
+std::vector<std::uint16_t> types_of(const node* n) {
+  if (n == nullptr || n->rrsets.empty()) return {};
+  auto types = n->types();
+  types.push_back(rr_type::rrsig);
+  std::sort(types.begin(), types.end());
+  return types;
+}
+
+nsec3_record make_record(const zone_data& z, const node* n, const nsec3_hash& h) {
   nsec3_record r;
   r.owner = nsec3_owner(h, z.apex);
-  r.types = nsec3_types(z, name);
+  r.types = types_of(n);
   return r;
 }
 
@@ -46,12 +56,7 @@ bool name_exists(const zone_data& z, name_view name) {
 }
 
 std::vector<std::uint16_t> nsec3_types(const zone_data& z, name_view name) {
-  const node* n = z.nodes.get(name);
-  if (n == nullptr || n->rrsets.empty()) return {};
-  auto types = n->types();
-  types.push_back(rr_type::rrsig);
-  std::sort(types.begin(), types.end());
-  return types;
+  return types_of(z.nodes.get(name));
 }
 
 nsec3_map::const_iterator nsec3_predecessor(const zone_data& z, const nsec3_hash& h) {
@@ -61,23 +66,32 @@ nsec3_map::const_iterator nsec3_predecessor(const zone_data& z, const nsec3_hash
 }
 
 void rebuild_nsec3_chain(zone_data& z, const rrset_signer& signer) {
-  // Every owner, plus each empty non-terminal between an owner and the apex (few: _device).
-  std::vector<name_view> names;
+  // Every owner with its node, plus each empty non-terminal between an owner and the apex (few:
+  // _device) with none. The node comes along so that making the records needs no lookup.
+  std::vector<std::pair<name_view, const node*>> names;
   names.reserve(z.nodes.size());
   std::set<wire_name, canonical_less> empty_non_terminals;
+  const std::size_t apex_labels = label_count(z.apex);
+  // The parent last found to exist: siblings (a million devices under _device) share it, and a
+  // byte comparison is much cheaper than the two O(log n) lookups.
+  name_view known_parent;
   for (const auto& [owner, n] : z.nodes) {
-    names.push_back(owner);
-    for (name_view p = owner; label_count(p) > label_count(z.apex);) {
-      p = parent_of(p);
+    names.emplace_back(owner, &n);
+    if (label_count(owner) <= apex_labels) continue;
+    const name_view parent = parent_of(owner);
+    if (std::ranges::equal(parent, known_parent)) continue;
+    for (name_view p = parent;; p = parent_of(p)) {
       if (z.nodes.contains(p) || empty_non_terminals.contains(p)) break;
-      names.push_back(*empty_non_terminals.emplace(p.begin(), p.end()).first);
+      names.emplace_back(*empty_non_terminals.emplace(p.begin(), p.end()).first, nullptr);
+      if (label_count(p) <= apex_labels + 1) break;
     }
+    known_parent = parent;  // exists now; views into z.nodes' keys stay valid
   }
   std::vector<std::pair<nsec3_hash, std::size_t>> order(names.size());  // hash, index in names
   parallel_for(names.size(), [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) order[i] = {nsec3_hash_of(names[i]), i};
+    for (std::size_t i = begin; i < end; ++i) order[i] = {nsec3_hash_of(names[i].first), i};
   });
-  std::sort(order.begin(), order.end());
+  parallel_stable_sort(order.begin(), order.end(), std::less<>{});  // keys are distinct
   // Made straight into the leaves of the map, so the chain is never held twice.
   constexpr std::size_t fill = nsec3_map::leaf_fill;
   std::vector<std::vector<nsec3_map::value_type>> leaves((order.size() + fill - 1) / fill);
@@ -88,10 +102,10 @@ void rebuild_nsec3_chain(zone_data& z, const rrset_signer& signer) {
       leaf.reserve(last - l * fill);
       for (std::size_t i = l * fill; i < last; ++i) {
         const auto& [h, at] = order[i];
-        nsec3_record r = make_record(z, names[at], h);
+        nsec3_record r = make_record(z, names[at].second, h);
         r.next = order[(i + 1) % order.size()].first;
         r.rdata = nsec3_rdata(r.next, r.types);
-        r.rrsig = signer.sign(r.owner, rr_type::nsec3, z.nsec3_ttl, {r.rdata});
+        r.rrsig = signer.sign_one(r.owner, rr_type::nsec3, z.nsec3_ttl, r.rdata, signer.validity());
         leaf.emplace_back(h, std::move(r));
       }
     }
@@ -106,7 +120,7 @@ std::size_t update_nsec3_chain(zone_data& z, const name_set& touched, const rrse
     const nsec3_record* existing = z.nsec3.get(h);
     if (name_exists(z, name)) {
       if (existing == nullptr) {
-        z.nsec3.set(h, make_record(z, name, h));
+        z.nsec3.set(h, make_record(z, z.nodes.get(name), h));
         dirty.insert(h);
         dirty.insert(nsec3_predecessor(z, h)->first);
       } else if (auto types = nsec3_types(z, name); types != existing->types) {

@@ -4,46 +4,169 @@
 #include "dns/rr_types.hpp"
 #include "dns/rr_wire.hpp"
 
-namespace iotreg::dns::detail {
+#include <algorithm>
+#include <stdexcept>
 
-rrset_signer::rrset_signer(const std::vector<dnssec_key>& keys)
-    : keys_(keys),
-      ksks_(check_ldns_ptr(ldns_key_list_new(), "ldns_key_list_new")),
-      zsks_(check_ldns_ptr(ldns_key_list_new(), "ldns_key_list_new")) {
-  for (const auto& k : keys_) {
-    ldns_key_list* list = k.role() == key_role::ksk ? ksks_.get() : zsks_.get();
-    if (!ldns_key_list_push_key(list, k.native_handle())) {
-      throw_error(errc::ldns_failure, "ldns_key_list_push_key");
-    }
+namespace iotreg::dns::detail {
+namespace {
+
+constexpr std::uint16_t class_in = 1;
+
+using rdata_view = std::span<const std::uint8_t>;
+
+std::uint8_t lower(std::uint8_t c) noexcept {
+  return (c >= 'A' && c <= 'Z') ? static_cast<std::uint8_t>(c - 'A' + 'a') : c;
+}
+
+/// Lower-cases octets [from, to) of `in` into `out`. Used on whole uncompressed names: a label
+/// length octet is at most 63, below 'A', so it is never changed.
+void lower_range(rdata_view in, std::size_t from, std::size_t to, bytes& out) {
+  out.assign(in.begin(), in.end());
+  for (std::size_t i = from; i < to && i < out.size(); ++i) out[i] = lower(out[i]);
+}
+
+/// The part of an RDATA of `type` that is domain names to lower-case in canonical form (RFC 4034
+/// §6.2 as amended by RFC 6840 §5.1), for the types this zone can hold; {0, 0} for the others.
+std::pair<std::size_t, std::size_t> name_span(std::uint16_t type, std::size_t size) noexcept {
+  switch (type) {
+    case 2:   // NS
+    case 5:   // CNAME
+    case 12:  // PTR
+      return {0, size};
+    case 15:  // MX: preference, exchange
+      return {2, size};
+    case 6:  // SOA: MNAME, RNAME, then five 32-bit fields
+      return {0, size >= 20 ? size - 20 : 0};
+    default: return {0, 0};
+  }
+}
+
+int label_field(name_view owner) noexcept {
+  int labels = static_cast<int>(label_count(owner));
+  if (owner.size() >= 2 && owner[0] == 1 && owner[1] == '*') --labels;  // RFC 4034 §3.1.3
+  return labels;
+}
+
+void append(bytes& out, rdata_view v) { out.insert(out.end(), v.begin(), v.end()); }
+
+/// Per-thread scratch space, so that signing allocates only the results.
+struct scratch {
+  ldns_ptr<ldns_buffer> buf{ldns_buffer_new(1024)};
+  bytes owner;                 ///< lower-cased owner
+  bytes head;                  ///< RRSIG RDATA without the signature
+  bytes records;               ///< the RRs of the signed data, canonical form and order
+  std::vector<bytes> lowered;  ///< RDATAs whose names were lower-cased
+};
+
+scratch& thread_scratch() {
+  thread_local scratch s;
+  if (!s.buf) throw_error(errc::ldns_failure, "ldns_buffer_new");
+  return s;
+}
+
+}  // namespace
+
+rrset_signer::rrset_signer(const std::vector<dnssec_key>& keys) {
+  for (const auto& k : keys) {
+    auto signer = name_from_text(k.zone_apex());
+    if (!signer) throw std::invalid_argument("key apex is not a valid name: " + k.zone_apex());
+    signing_key s{k.native_handle(), k.algorithm(), k.key_tag(), std::move(*signer)};
+    (k.role() == key_role::ksk ? ksks_ : zsks_).push_back(std::move(s));
   }
 }
 
 void rrset_signer::set_validity(std::uint32_t inception, std::uint32_t expiration) {
-  for (const auto& k : keys_) {
-    ldns_key_set_inception(k.native_handle(), inception);
-    ldns_key_set_expiration(k.native_handle(), expiration);
-  }
+  validity_ = {inception, expiration};
 }
 
 std::vector<bytes> rrset_signer::sign(name_view owner, std::uint16_t type, std::uint32_t ttl,
-                                      const std::vector<bytes>& rdata) const {
-  const ldns_ptr<ldns_rr_list> set(check_ldns_ptr(ldns_rr_list_new(), "ldns_rr_list_new"));
-  for (const auto& rd : rdata) {
-    auto rr = rr_to_ldns(owner, type, ttl, rd);
-    if (!ldns_rr_list_push_rr(set.get(), rr.get())) {
-      throw_error(errc::ldns_failure, "ldns_rr_list_push_rr");
+                                      std::span<const bytes> rdata, rrsig_validity v) const {
+  std::vector<rdata_view> views(rdata.begin(), rdata.end());
+  return sign_records(owner, type, ttl, views, v);
+}
+
+std::vector<bytes> rrset_signer::sign_one(name_view owner, std::uint16_t type, std::uint32_t ttl,
+                                          std::span<const std::uint8_t> rdata, rrsig_validity v) const {
+  const rdata_view one[1] = {rdata};
+  return sign_records(owner, type, ttl, one, v);
+}
+
+std::vector<bytes> rrset_signer::sign_records(name_view owner, std::uint16_t type, std::uint32_t ttl,
+                                              std::span<const rdata_view> rdata, rrsig_validity v) const {
+  if (rdata.empty()) throw std::invalid_argument("cannot sign an empty RRset");
+  scratch& s = thread_scratch();
+
+  // Canonical RDATAs (§6.2), then canonical order (§6.3): sorted as octet strings, once each.
+  std::vector<rdata_view> sorted(rdata.begin(), rdata.end());
+  if (const auto [from, to] = name_span(type, 0xFFFF); to > from) {
+    s.lowered.resize(sorted.size());
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+      const auto [f, t] = name_span(type, sorted[i].size());
+      lower_range(sorted[i], f, t, s.lowered[i]);
+      sorted[i] = s.lowered[i];
     }
-    rr.release();  // now owned by the list
   }
+  const auto octet_less = [](rdata_view a, rdata_view b) {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+  };
+  if (!std::is_sorted(sorted.begin(), sorted.end(), octet_less)) {
+    std::sort(sorted.begin(), sorted.end(), octet_less);
+  }
+
+  s.owner.assign(owner.begin(), owner.end());
+  for (auto& c : s.owner) c = lower(c);
+
+  // The RR part of the signed data is the same for every key: build it once.
+  s.records.clear();
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    const rdata_view rd = sorted[i];
+    if (rd.size() > 0xFFFF) throw std::invalid_argument("RDATA longer than 65535 octets");
+    if (i > 0 && std::equal(rd.begin(), rd.end(), sorted[i - 1].begin(), sorted[i - 1].end())) continue;
+    append(s.records, s.owner);
+    put16(s.records, type);
+    put16(s.records, class_in);
+    put32(s.records, ttl);
+    put16(s.records, static_cast<std::uint16_t>(rd.size()));
+    append(s.records, rd);
+  }
+
+  // RFC 7344 §4.1: CDS/CDNSKEY are signed by a key the parent's DS names, like DNSKEY.
   const bool by_ksk = type == rr_type::dnskey || type == rr_type::cds || type == rr_type::cdnskey;
-  ldns_key_list* keys = by_ksk ? ksks_.get() : zsks_.get();
-  const ldns_ptr<ldns_rr_list> sigs(check_ldns_ptr(ldns_sign_public(set.get(), keys), "ldns_sign_public"));
+  const auto& keys = by_ksk ? ksks_ : zsks_;
   std::vector<bytes> out;
-  out.reserve(ldns_rr_list_rr_count(sigs.get()));
-  for (std::size_t i = 0; i < ldns_rr_list_rr_count(sigs.get()); ++i) {
-    out.push_back(ldns_rdata_wire(ldns_rr_list_rr(sigs.get(), i)));
+  out.reserve(keys.size());
+  const auto labels = static_cast<std::uint8_t>(label_field(s.owner));
+  for (const auto& k : keys) {
+    // RRSIG RDATA without the signature (§3.1), which also starts the signed data (§3.1.8.1).
+    bytes& head = s.head;
+    head.clear();
+    put16(head, type);
+    head.push_back(k.algorithm);
+    head.push_back(labels);
+    put32(head, ttl);
+    put32(head, v.expiration);
+    put32(head, v.inception);
+    put16(head, k.tag);
+    append(head, k.signer);
+
+    ldns_buffer* buf = s.buf.get();
+    ldns_buffer_clear(buf);
+    if (!ldns_buffer_reserve(buf, head.size() + s.records.size())) {
+      throw_error(errc::ldns_failure, "ldns_buffer_reserve");
+    }
+    ldns_buffer_write(buf, head.data(), head.size());
+    ldns_buffer_write(buf, s.records.data(), s.records.size());
+    const ldns_ptr<ldns_rdf> sig(ldns_sign_public_buffer(buf, k.key));
+    if (!sig) throw_error(errc::ldns_failure, "ldns_sign_public_buffer");
+    // Sized exactly: a million of these stay in memory.
+    bytes rrsig;
+    rrsig.reserve(head.size() + ldns_rdf_size(sig.get()));
+    append(rrsig, head);
+    const auto* data = ldns_rdf_data(sig.get());
+    rrsig.insert(rrsig.end(), data, data + ldns_rdf_size(sig.get()));
+    out.push_back(std::move(rrsig));
   }
-  if (out.empty()) throw_error(errc::ldns_failure, "ldns_sign_public produced no signature");
+  if (out.empty()) throw_error(errc::ldns_failure, "no key to sign with");
   return out;
 }
 

@@ -453,7 +453,7 @@ struct zone_signer::state {
       }
     });
     // Stable, so that among equal owners the input order survives and the last one can win.
-    std::stable_sort(staged.begin(), staged.end(), [](const staged_device& a, const staged_device& b) {
+    parallel_stable_sort(staged.begin(), staged.end(), [](const staged_device& a, const staged_device& b) {
       return canonical_less{}(a.owner, b.owner);
     });
     return staged;
@@ -553,8 +553,8 @@ void zone_signer::build(std::span<const device_record> devices, std::uint32_t se
   st.add_static_records(fixed);
   fixed[st.apex].put(st.soa_rrset(serial));
   auto all = state::merge(std::move(fixed), st.stage_devices(devices));
-  // Signing from several threads: rrset_signer::sign only reads the keys (ldns_sign_public makes
-  // its own digest and signature contexts per call), the validity window is set before.
+  // Signing from several threads: rrset_signer::sign only reads the keys (ldns_sign_public_buffer
+  // makes its own digest and signature contexts per call), the validity window is set before.
   st.set_validity(now);
   st.sign_all(all);
   zone_data z;

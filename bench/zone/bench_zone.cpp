@@ -3,7 +3,8 @@
 // zone. Each N runs in a fresh child process so that peak RSS figures do not mix.
 //
 // Usage: bench_zone [N ...]   (default: 10000 100000 1000000)
-// BENCH_NO_PEERS=1 skips ldns-signzone and kzonesign; BENCH_KEEP=1 keeps the temp dirs.
+// BENCH_NO_PEERS=1 skips ldns-signzone and kzonesign; BENCH_KEEP=1 keeps the temp dirs;
+// BENCH_BUILD_ONLY=1 stops after the full build (for profiling it: perf record -g bench_zone N).
 
 #include "dns/keys.hpp"
 #include "dns/signer.hpp"
@@ -156,6 +157,7 @@ void bench_one(std::size_t n) {
       static_cast<double>(hwm - rss_before) * 1024.0 / static_cast<double>(n),
       static_cast<double>(rss_before) / 1024.0, signer.snapshot()->record_count());
   std::fflush(stdout);
+  if (std::getenv("BENCH_BUILD_ONLY") != nullptr) return;
 
   std::size_t next_new = n, next_removed = 0;
   incremental(signer, next_new, next_removed, 1, 5, now);  // warm-up

@@ -8,6 +8,7 @@
 // starts from a larger serial and rebuilds from the devices table, which holds every change that
 // was ever acknowledged.
 
+#include "dns/journal.hpp"
 #include "dns/signer.hpp"
 #include "registry/ports.hpp"
 
@@ -43,6 +44,10 @@ struct publisher_settings {
   // Until per-RRset refresh exists (issue #3) the whole zone is rebuilt at this interval;
   // choose a quarter of the signature validity or less.
   std::chrono::seconds full_resign_interval = std::chrono::days(3);
+  // IXFR (RFC 1995): how many diffs the journal keeps (in memory and in PostgreSQL), and at most
+  // how many octets of records in memory. 0 diffs: no journal, secondaries always get AXFR.
+  std::size_t ixfr_history = 200;
+  std::size_t ixfr_max_bytes = 256U * 1024U * 1024U;
 };
 
 class zone_publisher {
@@ -79,6 +84,11 @@ class zone_publisher {
   /// The zone DNS readers should answer from (never null after rebuild()).
   std::shared_ptr<const dns::zone_snapshot> snapshot() const;
 
+  /// The IXFR journal DNS readers should answer from (never null; empty after a full build).
+  /// Swapped after the database has the diffs it holds, before the snapshot they lead to.
+  /// Thread-safe (an atomic load).
+  std::shared_ptr<const dns::journal> journal() const;
+
   /// Publishes pending changes once, synchronously (the thread's body; also for tests).
   /// @returns the number of changes published.
   std::size_t publish_pending();
@@ -110,6 +120,7 @@ class zone_publisher {
   clock_fn now_;
   std::function<void(std::uint32_t)> on_published_;
   std::atomic<std::shared_ptr<const dns::zone_snapshot>> current_;
+  std::atomic<std::shared_ptr<const dns::journal>> journal_;
   std::optional<std::uint32_t> serial_;
   time_point last_full_build_{};
   // Zone file rate limit; touched only by the thread that publishes (and by stop() after it).

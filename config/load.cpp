@@ -257,6 +257,7 @@ void read_zone(table_reader& r, zone_settings& z) {
     z.batch_window = std::chrono::milliseconds(v);
   }
   r.read_unsigned("batch_max", z.batch_max, 1, 1000000);
+  r.read_unsigned("ixfr_history", z.ixfr_history, 0, 100000);
   if (r.read("signature_validity_days", v)) {
     if (v < 1 || v > 365)
       r.fail(r.take("signature_validity_days"), "signature_validity_days", "must be between 1 and 365");

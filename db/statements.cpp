@@ -104,6 +104,22 @@ constexpr statement all[] = {
      "UPDATE zone_changes SET published_serial = $2::bigint "
      "WHERE zone = $1 AND id = ANY ($3::bigint[]) AND published_serial IS NULL"},
 
+    // The IXFR journal (migration 002): ordered by id, since serials wrap.
+    {zone_journal_newest, "SELECT to_serial FROM zone_journal WHERE zone = $1 ORDER BY id DESC LIMIT 1"},
+
+    {zone_journal_insert,
+     "INSERT INTO zone_journal (zone, from_serial, to_serial, diff) "
+     "VALUES ($1, $2::bigint, $3::bigint, $4::bytea)"},
+
+    // Keeps the newest $2 entries of the zone.
+    {zone_journal_prune,
+     "DELETE FROM zone_journal WHERE zone = $1 AND id <= "
+     "  (SELECT id FROM zone_journal WHERE zone = $1 ORDER BY id DESC OFFSET $2::bigint LIMIT 1)"},
+
+    {zone_journal_clear, "DELETE FROM zone_journal WHERE zone = $1"},
+
+    {zone_journal_load, "SELECT from_serial, to_serial, diff FROM zone_journal WHERE zone = $1 ORDER BY id"},
+
     {api_key_find_active,
      "SELECT id, name, role FROM api_keys "
      "WHERE key_hash = $1::bytea AND revoked_at IS NULL "

@@ -24,6 +24,11 @@ inline constexpr const char* zone_pending = "zone_pending";
 inline constexpr const char* zone_last_serial = "zone_last_serial";
 inline constexpr const char* zone_state_upsert = "zone_state_upsert";
 inline constexpr const char* zone_changes_mark = "zone_changes_mark";
+inline constexpr const char* zone_journal_newest = "zone_journal_newest";
+inline constexpr const char* zone_journal_insert = "zone_journal_insert";
+inline constexpr const char* zone_journal_prune = "zone_journal_prune";
+inline constexpr const char* zone_journal_clear = "zone_journal_clear";
+inline constexpr const char* zone_journal_load = "zone_journal_load";
 
 // api keys (api_key_store)
 inline constexpr const char* api_key_find_active = "api_key_find_active";

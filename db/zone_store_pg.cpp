@@ -33,6 +33,24 @@ registry::zone_change::kind to_kind(const pqxx::field& f) {
   throw pqxx::conversion_error{"db: unknown zone change op " + s};
 }
 
+/// The journal part of mark_published, in its transaction.
+void update_journal(pqxx::work& tx, std::string_view zone, const registry::journal_entry* diff,
+                    std::size_t history) {
+  if (diff == nullptr || history == 0) {
+    tx.exec_prepared0(stmt::zone_journal_clear, str(zone));
+    return;
+  }
+  const auto newest = tx.exec_prepared(stmt::zone_journal_newest, str(zone));
+  if (!newest.empty() && detail::to_u32(newest[0][0]) != diff->from_serial) {
+    tx.exec_prepared0(stmt::zone_journal_clear, str(zone));
+  }
+  tx.exec_prepared0(stmt::zone_journal_insert, str(zone), std::int64_t{diff->from_serial},
+                    std::int64_t{diff->to_serial}, detail::to_bytea(diff->diff));
+  const auto max = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  tx.exec_prepared0(stmt::zone_journal_prune, str(zone),
+                    static_cast<std::int64_t>(history < max ? history : max));
+}
+
 }  // namespace
 
 std::vector<registry::device_tlsa> pg_zone_store::active_tlsa(std::string_view zone) {
@@ -75,9 +93,11 @@ std::optional<std::uint32_t> pg_zone_store::last_serial(std::string_view zone) {
 }
 
 void pg_zone_store::mark_published(std::string_view zone, std::uint32_t serial,
-                                   std::span<const std::int64_t> change_ids) {
+                                   std::span<const std::int64_t> change_ids,
+                                   const registry::journal_entry* diff, std::size_t history) {
   const auto marked = with_transaction(pool_, [&](pqxx::work& tx) {
     tx.exec_prepared0(stmt::zone_state_upsert, str(zone), std::int64_t{serial});
+    update_journal(tx, zone, diff, history);
     if (change_ids.empty()) return std::size_t{0};
     const auto r =
         tx.exec_prepared(stmt::zone_changes_mark, str(zone), std::int64_t{serial}, bigint_array(change_ids));
@@ -89,6 +109,18 @@ void pg_zone_store::mark_published(std::string_view zone, std::uint32_t serial,
         "already published)",
         zone, serial, marked, change_ids.size());
   }
+}
+
+std::vector<registry::journal_entry> pg_zone_store::journal(std::string_view zone) {
+  return with_transaction(pool_, [&](pqxx::work& tx) {
+    std::vector<registry::journal_entry> out;
+    const auto rows = tx.exec_prepared(stmt::zone_journal_load, str(zone));
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+      out.push_back({detail::to_u32(r[0]), detail::to_u32(r[1]), detail::from_bytea(r[2])});
+    }
+    return out;
+  });
 }
 
 }  // namespace iotreg::db

@@ -19,8 +19,9 @@ class pg_zone_store final : public registry::zone_store {
   std::optional<std::uint32_t> last_serial(std::string_view zone) override;
   /// Only rows of `zone` that are still pending are stamped: the first serial that published a
   /// change is never overwritten. Ids that match no such row are logged, not an error.
-  void mark_published(std::string_view zone, std::uint32_t serial,
-                      std::span<const std::int64_t> change_ids) override;
+  void mark_published(std::string_view zone, std::uint32_t serial, std::span<const std::int64_t> change_ids,
+                      const registry::journal_entry* diff, std::size_t history) override;
+  std::vector<registry::journal_entry> journal(std::string_view zone) override;
 
  private:
   pool& pool_;

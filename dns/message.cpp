@@ -1,9 +1,11 @@
 #include "dns/message.hpp"
 
 #include "dns/answer.hpp"
+#include "dns/journal.hpp"
 #include "dns/message_writer.hpp"
 #include "dns/query_parser.hpp"
 #include "dns/rr_types.hpp"
+#include "dns/serial.hpp"
 #include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
 #include "dns/zone_walk.hpp"
@@ -62,6 +64,55 @@ class responder {
 
   /// AXFR, or IXFR answered as a full transfer: SOA, everything, SOA.
   messages transfer(const zone_snapshot& zone) const {
+    return stream([&](const auto& emit) {
+      for_each_record(zone.data(), emit);
+      if (const rrset* soa = zone.data().soa())
+        emit(rr_ref{zone.data().apex, soa->type, soa->ttl, soa->rdata.front()});
+    });
+  }
+
+  /// IXFR from the journal (RFC 1995 §4): new SOA, per diff [old SOA, removed, new SOA, added],
+  /// new SOA. Precondition: the zone has an SOA and `chain` is not empty.
+  messages incremental(const zone_snapshot& zone, const std::vector<const zone_diff*>& chain) const {
+    const zone_data& z = zone.data();
+    const rrset& soa = *z.soa();
+    const bytes& current = soa.rdata.front();
+    return stream([&](const auto& emit) {
+      const auto emit_soa = [&](std::span<const std::uint8_t> rdata) {
+        emit(rr_ref{z.apex, rr_type::soa, soa.ttl, rdata});
+      };
+      const auto emit_all = [&](const std::vector<rr_record>& rs) {
+        for (const auto& r : rs) emit(rr_ref{r.owner, r.type, r.ttl, r.rdata});
+      };
+      emit_soa(current);
+      for (const zone_diff* d : chain) {
+        emit_soa(soa_with_serial(current, d->from_serial));
+        emit_all(d->removed);
+        emit_soa(soa_with_serial(current, d->to_serial));
+        emit_all(d->added);
+      }
+      emit_soa(current);
+    });
+  }
+
+  /// IXFR answered with the current SOA only: over UDP it tells the client to use TCP (RFC 1995
+  /// §2); over UDP or TCP it tells a client that is up to date that there is nothing to do.
+  messages soa_only(const zone_snapshot& zone) const {
+    message_writer w(ctx_.via == transport::udp ? udp_limit() : max_message);
+    start(w, dns_flag::aa, rcode::noerror);
+    w.add_question(q_.qname, q_.qtype, q_.qclass);
+    if (const rrset* soa = zone.data().soa()) {
+      w.add_rr(section::answer, zone.data().apex, soa->type, rr_class::in, soa->ttl, soa->rdata.front());
+    }
+    if (q_.edns) w.add_opt(our_udp_size, 0, 0, dnssec());
+    return {std::move(w).finish()};
+  }
+
+ private:
+  /// Records produced by `produce(emit)` as a zone transfer: answer sections of messages of at
+  /// most 16 KiB (a larger record gets a message of its own), question in the first only.
+  template <class Produce>
+  messages stream(Produce&& produce) const {
     messages out;
     std::optional<message_writer> w;
     const auto open = [&](std::size_t limit) {
@@ -82,31 +133,29 @@ class responder {
         open(transfer_message_size);
         if (add(*w, section::answer, r)) return;
       }
-      // A single record larger than the usual message gets a message of its own.
       w.reset();
       open(max_message);
       add(*w, section::answer, r);
     };
-    for_each_record(zone.data(), emit);
-    if (const rrset* soa = zone.data().soa())
-      emit(rr_ref{zone.data().apex, soa->type, soa->ttl, soa->rdata.front()});
+    produce(emit);
     if (w) close();
     return out;
   }
 
-  /// IXFR over UDP: the current SOA only, which tells the client to use TCP (RFC 1995 §2).
-  messages soa_only(const zone_snapshot& zone) const {
-    message_writer w(udp_limit());
-    start(w, dns_flag::aa, rcode::noerror);
-    w.add_question(q_.qname, q_.qtype, q_.qclass);
-    if (const rrset* soa = zone.data().soa()) {
-      w.add_rr(section::answer, zone.data().apex, soa->type, rr_class::in, soa->ttl, soa->rdata.front());
+  /// SOA RDATA (uncompressed, as the zone stores it) with the serial replaced.
+  static bytes soa_with_serial(std::span<const std::uint8_t> rdata, std::uint32_t serial) {
+    bytes out(rdata.begin(), rdata.end());
+    std::size_t p = 0;
+    for (int name = 0; name < 2; ++name) {
+      while (p < out.size() && out[p] != 0) p += out[p] + 1U;
+      ++p;  // the root label
     }
-    if (q_.edns) w.add_opt(our_udp_size, 0, 0, dnssec());
-    return {std::move(w).finish()};
+    if (p + 4 > out.size()) return out;  // cannot happen for an SOA the signer built
+    for (int i = 0; i < 4; ++i)
+      out[p + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(serial >> (24 - 8 * i));
+    return out;
   }
 
- private:
   bool dnssec() const noexcept { return q_.edns && q_.edns->dnssec_ok; }
 
   std::size_t udp_limit() const noexcept {
@@ -140,6 +189,21 @@ class responder {
 
 bool is_transfer(std::uint16_t qtype) noexcept { return qtype == rr_type::axfr || qtype == rr_type::ixfr; }
 
+/// IXFR once it is allowed; see handle_message.
+messages ixfr(const zone_snapshot& zone, const parsed_query& q, const responder& r,
+              const query_context& ctx) {
+  const std::uint32_t ours = zone.serial();
+  const auto& theirs = q.authority_soa_serial;
+  if (theirs && (*theirs == ours || serial_lt(ours, *theirs))) return r.soa_only(zone);
+  if (ctx.via == transport::udp) return r.soa_only(zone);
+  if (theirs && ctx.ixfr_journal != nullptr && zone.data().soa() != nullptr) {
+    if (auto chain = ctx.ixfr_journal->chain(*theirs, ours); chain && !chain->empty()) {
+      return r.incremental(zone, *chain);
+    }
+  }
+  return r.transfer(zone);
+}
+
 /// Everything after parsing and the TSIG check. `tsig_signed`: the message carried a valid TSIG.
 messages respond(const zone_snapshot* zone, const parsed_query& q, const responder& r,
                  const query_context& ctx, bool tsig_signed) {
@@ -156,8 +220,8 @@ messages respond(const zone_snapshot* zone, const parsed_query& q, const respond
   if (is_transfer(q.qtype)) {
     if (!ctx.transfer_allowed || canonical_compare(q.qname, apex) != 0) return r.error(rcode::refused);
     if (ctx.transfer_key != nullptr && !tsig_signed) return r.error(rcode_notauth);
+    if (q.qtype == rr_type::ixfr) return ixfr(*zone, q, r, ctx);
     if (ctx.via == transport::tcp) return r.transfer(*zone);
-    if (q.qtype == rr_type::ixfr) return r.soa_only(*zone);
     return r.error(rcode::refused);  // AXFR is TCP only (RFC 5936 §4.2)
   }
   if (q.qtype == rr_type::maila || q.qtype == rr_type::mailb) return r.error(rcode::notimp);

@@ -1,5 +1,5 @@
 #pragma once
-// Answering DNS messages from a zone snapshot: queries, AXFR and IXFR (as a full transfer).
+// Answering DNS messages from a zone snapshot: queries, AXFR, and IXFR from a journal of diffs.
 // No ldns here: the server module includes this header. Pure function of its inputs.
 
 #include <cstdint>
@@ -8,6 +8,7 @@
 
 namespace iotreg::dns {
 
+class journal;
 class zone_snapshot;
 struct tsig_key;
 
@@ -20,6 +21,10 @@ struct query_context {
   /// any kind are checked against it. Must outlive the call.
   const tsig_key* transfer_key = nullptr;
   std::uint64_t now = 0;  ///< Unix time for TSIG checks; 0: the system clock
+  /// Diffs of the published zone for IXFR (dns/journal.hpp); null: IXFR is always answered with
+  /// a full transfer. Need not match the zone: chains are looked up by serial up to the zone's
+  /// serial. Must outlive the call.
+  const journal* ixfr_journal = nullptr;
 };
 
 /// Answers one DNS message (without the TCP length prefix). Returns no message (drop: a response
@@ -27,8 +32,9 @@ struct query_context {
 /// Never throws for hostile input; allocation failure may still throw std::bad_alloc.
 ///
 /// - Malformed (truncated, bad label type, compression loop or forward pointer, name > 255
-///   octets, trailing data, more than one OPT, message > 65535 octets) or QDCOUNT != 1 →
-///   FORMERR echoing the ID. Opcode other than QUERY → NOTIMP (NOTIFY comes later).
+///   octets, trailing data, more than one OPT, an authority SOA with bad RDATA, message > 65535
+///   octets) or QDCOUNT != 1 → FORMERR echoing the ID. Opcode other than QUERY → NOTIMP
+///   (NOTIFY comes later).
 /// - EDNS version > 0 → BADVERS. A query with OPT gets an OPT back (UDP size 1232, DO echoed).
 /// - zone == nullptr (not loaded yet) → SERVFAIL (checked after the message parsed).
 /// - qclass not IN or ANY, or qname not at or under the apex → REFUSED.
@@ -51,9 +57,18 @@ struct query_context {
 ///   BADSIG (both unsigned), time outside the fudge → BADTIME (signed, our time in Other Data).
 ///   Answers to a valid signed message are signed, every message of a transfer. With
 ///   ctx.transfer_key set, an unsigned AXFR/IXFR → NOTAUTH (after the address check: REFUSED).
-/// - IXFR (no journal yet): over TCP an AXFR-style full zone (RFC 1995 §4); over UDP only the
-///   current SOA, which tells the client to retry over TCP (RFC 1995 §2). REFUSED when transfers
-///   are not allowed.
+/// - IXFR (RFC 1995), same address and TSIG rules as AXFR (else REFUSED / NOTAUTH). The
+///   client's serial is that of the SOA in the authority section.
+///   - Client serial equal to ours or newer (RFC 1982): the current SOA alone (UDP and TCP).
+///   - UDP otherwise: the current SOA alone, which tells the client to retry over TCP (§2).
+///   - TCP, and ctx.ixfr_journal holds the chain from the client's serial to ours: the
+///     incremental reply (§4): new SOA, then per diff old SOA, removed records, new SOA, added
+///     records, and the new SOA again; in messages of at most 16 KiB like AXFR, each signed when
+///     the query was. The SOA of a diff's start and end is the current SOA with that serial:
+///     this assumes only the serial of the SOA changes while the journal lasts (the journal is
+///     cleared by every full build, which is when other SOA fields can change).
+///   - TCP otherwise (no journal, client older than the journal, no SOA in the authority
+///     section): an AXFR-style full transfer (§4).
 std::vector<std::vector<std::uint8_t>> handle_message(const zone_snapshot* zone,
                                                       std::span<const std::uint8_t> query,
                                                       const query_context& ctx);

@@ -82,6 +82,14 @@ bool parse_query(std::span<const std::uint8_t> msg, parsed_query& out) {
     const std::size_t rdlen = get16(msg, pos + 8);
     pos += 10;
     if (pos + rdlen > msg.size()) return false;
+    if (type == rr_type::soa && i >= an && i < an + ns && !out.authority_soa_serial) {
+      // MNAME and RNAME (compression allowed, RFC 1035 §3.3.13), then five 32-bit fields.
+      std::size_t p = pos;
+      const auto rdata = msg.first(pos + rdlen);
+      if (!read_name(rdata, p, nullptr) || !read_name(rdata, p, nullptr) || p + 20 != pos + rdlen)
+        return false;
+      out.authority_soa_serial = get32(msg, p);
+    }
     if (type == rr_type::tsig) {
       if (i + 1 != records || i < an + ns) return false;
       out.tsig_offset = start;

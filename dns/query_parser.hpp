@@ -35,6 +35,9 @@ struct parsed_query {
   std::uint16_t qclass = 0;
   std::optional<edns_info> edns;
   std::size_t tsig_offset = 0;  ///< where the TSIG record starts (0: none); it is the last record
+  /// The serial of the first SOA record in the authority section: for IXFR, the version the
+  /// client has (RFC 1995 §3).
+  std::optional<std::uint32_t> authority_soa_serial;
 
   std::uint8_t opcode() const noexcept { return static_cast<std::uint8_t>((flags >> 11) & 0x0f); }
 };
@@ -45,7 +48,8 @@ struct parsed_query {
 bool read_name(std::span<const std::uint8_t> msg, std::size_t& pos, wire_name* out);
 
 /// Parses header, question (only when QDCOUNT == 1) and all records to find OPT and TSIG (which
-/// must be the last record of the additional section, RFC 8945 §5.1). Precondition:
+/// must be the last record of the additional section, RFC 8945 §5.1) and the serial of an SOA in
+/// the authority section (an SOA whose RDATA is malformed makes the message malformed). Precondition:
 /// msg.size() >= 12 (id and flags are always filled). Returns false if the message is malformed.
 bool parse_query(std::span<const std::uint8_t> msg, parsed_query& out);
 

@@ -32,7 +32,15 @@ class device_store {
   virtual result<std::int64_t> revoke(std::string_view zone, std::string_view device_id) = 0;
 };
 
-/// The signer's view of the database: the zone's contents and its outbox.
+/// One diff of the IXFR journal as stored: its serials and the dns module's encoding of it
+/// (dns::encode_diff), which storage keeps as opaque bytes.
+struct journal_entry {
+  std::uint32_t from_serial = 0;
+  std::uint32_t to_serial = 0;
+  std::vector<std::uint8_t> diff;
+};
+
+/// The signer's view of the database: the zone's contents, its outbox and its IXFR journal.
 class zone_store {
  public:
   virtual ~zone_store() = default;
@@ -46,10 +54,18 @@ class zone_store {
   /// The last serial published for the zone, if any was.
   virtual std::optional<std::uint32_t> last_serial(std::string_view zone) = 0;
 
-  /// In ONE transaction: records `serial` as the zone's published serial and stamps the given
-  /// outbox rows with it (they are then no longer pending).
+  /// In ONE transaction: records `serial` as the zone's published serial, stamps the given
+  /// outbox rows with it (they are then no longer pending), and updates the zone's journal:
+  /// - `diff` given (its to_serial is `serial`): appends it, after dropping every stored entry
+  ///   if it does not continue the newest one, then keeps only the newest `history` entries
+  ///   (history 0 keeps none);
+  /// - no `diff` (a full build: no older diff chains to the new zone): empties the journal.
   virtual void mark_published(std::string_view zone, std::uint32_t serial,
-                              std::span<const std::int64_t> change_ids) = 0;
+                              std::span<const std::int64_t> change_ids, const journal_entry* diff,
+                              std::size_t history) = 0;
+
+  /// The zone's journal, oldest first.
+  virtual std::vector<journal_entry> journal(std::string_view zone) = 0;
 };
 
 class api_key_store {

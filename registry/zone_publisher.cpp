@@ -29,7 +29,12 @@ dns::change to_dns(const zone_change& c) {
 
 zone_publisher::zone_publisher(publisher_settings settings, zone_store& store, dns::zone_signer signer,
                                clock_fn now)
-    : settings_(std::move(settings)), store_(store), signer_(std::move(signer)), now_(std::move(now)) {}
+    : settings_(std::move(settings)),
+      store_(store),
+      signer_(std::move(signer)),
+      now_(std::move(now)),
+      journal_(std::make_shared<const dns::journal>(
+          dns::journal_limits{settings_.ixfr_history, settings_.ixfr_max_bytes})) {}
 
 zone_publisher::~zone_publisher() { stop(); }
 
@@ -83,17 +88,27 @@ std::size_t zone_publisher::publish_pending() {
 
 void zone_publisher::publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
                              const std::vector<std::int64_t>& ids, bool full_build,
-                             const dns::zone_diff* diff) {
+                             const dns::zone_diff* signer_diff) {
   // 1. The database, so that a restart continues above this serial and no serial is ever used
-  // for two different zones; 2. the file, for servers that load zone files (for big zones at
-  // most once per min_file_interval, see publisher_settings); only then 3. DNS readers and 4.
-  // the requests waiting for their change.
-  //
-  // IXFR JOURNAL: `diff` (from the previous serial, diff->from_serial, to `serial`: removed and
-  // added records, SOA excluded; nullptr after a full build, where the journal must start over)
-  // is the record of this publication; it belongs in the same transaction as mark_published.
-  (void)diff;
-  store_.mark_published(settings_.zone, serial, ids);
+  // for two different zones (the IXFR diff to this serial goes in the same transaction); 2. the
+  // file, for servers that load zone files (for big zones at most once per min_file_interval,
+  // see publisher_settings); only then 3. DNS readers (journal first, so that a reader of the
+  // new snapshot finds its diff) and 4. the requests waiting for their change.
+  // `signer_diff` is the signer's record of this step, O(changes); nullptr after a full build,
+  // where no older diff chains to the new zone and the journal starts over.
+  std::shared_ptr<const dns::zone_diff> diff;
+  if (!full_build && signer_diff != nullptr && settings_.ixfr_history > 0) {
+    diff = std::make_shared<const dns::zone_diff>(*signer_diff);
+  }
+  if (diff) {
+    const journal_entry entry{diff->from_serial, diff->to_serial, dns::encode_diff(*diff)};
+    store_.mark_published(settings_.zone, serial, ids, &entry, settings_.ixfr_history);
+  } else {
+    store_.mark_published(settings_.zone, serial, ids, nullptr, settings_.ixfr_history);
+  }
+  const auto old_journal = journal_.load();
+  journal_.store(diff ? old_journal->with_diff(diff)
+                      : std::make_shared<const dns::journal>(old_journal->limits()));
   write_zone_file(snap, full_build);
   current_.store(std::move(snap));
   if (on_published_) on_published_(serial);
@@ -156,6 +171,8 @@ std::optional<std::uint32_t> zone_publisher::wait_published(std::int64_t change_
 }
 
 std::shared_ptr<const dns::zone_snapshot> zone_publisher::snapshot() const { return current_.load(); }
+
+std::shared_ptr<const dns::journal> zone_publisher::journal() const { return journal_.load(); }
 
 void zone_publisher::on_published(std::function<void(std::uint32_t)> f) { on_published_ = std::move(f); }
 

@@ -8,6 +8,7 @@
 // starts from a larger serial and rebuilds from the devices table, which holds every change that
 // was ever acknowledged.
 
+#include "dns/journal.hpp"
 #include "dns/signer.hpp"
 #include "registry/ports.hpp"
 
@@ -42,6 +43,10 @@ struct publisher_settings {
   // Signatures are refreshed per RRset by the signer (zone_signer::refresh, policy in
   // dns::zone_parameters): step() does it on the injected clock, and the thread wakes at least
   // every zone_signer::refresh_interval() for it.
+  // IXFR (RFC 1995): how many diffs the journal keeps (in memory and in PostgreSQL), and at most
+  // how many octets of records in memory. 0 diffs: no journal, secondaries always get AXFR.
+  std::size_t ixfr_history = 200;
+  std::size_t ixfr_max_bytes = 256U * 1024U * 1024U;
 };
 
 class zone_publisher {
@@ -77,6 +82,11 @@ class zone_publisher {
 
   /// The zone DNS readers should answer from (never null after rebuild()).
   std::shared_ptr<const dns::zone_snapshot> snapshot() const;
+
+  /// The IXFR journal DNS readers should answer from (never null; empty after a full build).
+  /// Swapped after the database has the diffs it holds, before the snapshot they lead to.
+  /// Thread-safe (an atomic load).
+  std::shared_ptr<const dns::journal> journal() const;
 
   /// Publishes pending changes once, synchronously (the thread's body; also for tests), together
   /// with the signatures due for refresh: a new serial if there is either.
@@ -115,6 +125,7 @@ class zone_publisher {
   clock_fn now_;
   std::function<void(std::uint32_t)> on_published_;
   std::atomic<std::shared_ptr<const dns::zone_snapshot>> current_;
+  std::atomic<std::shared_ptr<const dns::journal>> journal_;
   std::optional<std::uint32_t> serial_;
   // Zone file rate limit; touched only by the thread that publishes (and by stop() after it).
   std::shared_ptr<const dns::zone_snapshot> file_snapshot_;  // newest snapshot not yet written

@@ -51,8 +51,8 @@ std::uint16_t daemon::add_https(const https_options& opts, api::router& router) 
   return https_.back()->port();
 }
 
-std::uint16_t daemon::add_dns(const dns_options& opts, snapshot_source zone) {
-  dns_.push_back(std::make_unique<dns_listener>(io_, opts, std::move(zone), sessions_));
+std::uint16_t daemon::add_dns(const dns_options& opts, snapshot_source zone, journal_source journal) {
+  dns_.push_back(std::make_unique<dns_listener>(io_, opts, std::move(zone), sessions_, std::move(journal)));
   return dns_.back()->port();
 }
 

@@ -38,7 +38,7 @@ class daemon {
 
   /// Binds a DNS listener (UDP + TCP, same port) now. @returns the bound port.
   /// @throws std::runtime_error as add_https. Call before run().
-  std::uint16_t add_dns(const dns_options& opts, snapshot_source zone);
+  std::uint16_t add_dns(const dns_options& opts, snapshot_source zone, journal_source journal = {});
 
   /// Adds NOTIFY to secondaries (started by run(), stopped with the listeners). @returns the
   /// sender: call its published() for each new serial (thread-safe). @throws std::runtime_error

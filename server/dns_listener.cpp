@@ -39,6 +39,7 @@ struct dns_listener::state {
   std::string name;
   std::uint16_t port = 0;
   const dns::tsig_key* transfer_key = nullptr;
+  journal_source journal;
 };
 
 namespace {
@@ -63,7 +64,11 @@ std::vector<std::vector<std::uint8_t>> answer(const state& st, std::span<const s
                                               const dns::query_context& ctx, const std::string& from) {
   try {
     const auto zone = st.zone ? st.zone() : nullptr;
-    return dns::handle_message(zone.get(), q, ctx);
+    // The journal only matters for IXFR; loading it is one atomic load, cheaper than a check.
+    const auto journal = st.journal ? st.journal() : nullptr;
+    dns::query_context with_journal = ctx;
+    with_journal.ixfr_journal = journal.get();
+    return dns::handle_message(zone.get(), q, with_journal);
   } catch (const std::exception& e) {
     logger()->error("dns {}: query from {} failed: {}", st.name, from, e.what());
     return {};
@@ -213,7 +218,7 @@ std::vector<asio::ip::address> parse_allow_list(const std::vector<std::string>& 
 }  // namespace
 
 dns_listener::dns_listener(asio::io_context& io, const dns_options& opts, snapshot_source zone,
-                           session_registry& sessions) {
+                           session_registry& sessions, journal_source journal) {
   state_ = std::make_shared<state>(state{io,
                                          udp::socket(asio::make_strand(io)),
                                          tcp::acceptor(asio::make_strand(io)),
@@ -223,7 +228,8 @@ dns_listener::dns_listener(asio::io_context& io, const dns_options& opts, snapsh
                                          sessions,
                                          {},
                                          0,
-                                         opts.transfer_key});
+                                         opts.transfer_key,
+                                         std::move(journal)});
   // TCP first: with port 0 it picks the port, which UDP then takes too. Another process may
   // hold that UDP port already, so try a few ephemeral ports before giving up.
   const int attempts = opts.listen.port == 0 ? 10 : 1;

@@ -17,8 +17,9 @@ class dns_listener {
   /// Binds TCP and UDP on the same port (with port 0: one ephemeral port free for both).
   /// @throws std::runtime_error "cannot listen on 127.0.0.1:53: Permission denied", or on an
   /// invalid transfer_allow address. `sessions` must outlive the io_context's handlers.
+  /// `journal` (optional) serves IXFR incrementally (dns::handle_message).
   dns_listener(boost::asio::io_context& io, const dns_options& opts, snapshot_source zone,
-               session_registry& sessions);
+               session_registry& sessions, journal_source journal = {});
   ~dns_listener();
   dns_listener(const dns_listener&) = delete;
   dns_listener& operator=(const dns_listener&) = delete;

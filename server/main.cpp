@@ -60,7 +60,8 @@ int run(const config::settings& s) {
   registry::zone_publisher publisher({.zone = s.zone.name,
                                       .zone_file = s.zone.file,
                                       .batch_window = s.zone.batch_window,
-                                      .batch_max = s.zone.batch_max},
+                                      .batch_max = s.zone.batch_max,
+                                      .ixfr_history = s.zone.ixfr_history},
                                      zones, std::move(signer));
   publisher.rebuild();
   // Changes committed before a crash but never published are picked up at once.
@@ -82,10 +83,11 @@ int run(const config::settings& s) {
                .key_file = layout.server_key,
                .max_body_bytes = s.server.max_body_bytes},
               router);
-  d.add_dns({.listen = {s.server.dns_listen.host, s.server.dns_listen.port},
-             .transfer_allow = s.zone.transfer_allow,
-             .transfer_key = transfer_key},
-            [&publisher] { return publisher.snapshot(); });
+  d.add_dns(
+      {.listen = {s.server.dns_listen.host, s.server.dns_listen.port},
+       .transfer_allow = s.zone.transfer_allow,
+       .transfer_key = transfer_key},
+      [&publisher] { return publisher.snapshot(); }, [&publisher] { return publisher.journal(); });
   if (!s.zone.notify.empty()) {
     server::notify_options n{.targets = {}, .key = transfer_key};
     for (const auto& e : s.zone.notify) n.targets.push_back({e.host, e.port});

@@ -12,6 +12,7 @@
 #include <vector>
 
 namespace iotreg::dns {
+class journal;
 class zone_snapshot;
 struct tsig_key;
 }  // namespace iotreg::dns
@@ -49,5 +50,9 @@ struct notify_options {
 /// The zone currently served; may return nullptr before the first publication. Called for each
 /// query, from io threads: must be thread-safe and fast (an atomic shared_ptr load).
 using snapshot_source = std::function<std::shared_ptr<const dns::zone_snapshot>()>;
+
+/// The IXFR journal of the zone served (dns/journal.hpp); may return nullptr (IXFR then always
+/// gets a full transfer). Same rules as snapshot_source.
+using journal_source = std::function<std::shared_ptr<const dns::journal>()>;
 
 }  // namespace iotreg::server

@@ -4,6 +4,9 @@
 # device's TLSA; a real validating unbound, with the zone's KSK as trust anchor and knot as its
 # stub, answers that TLSA with AD. Prints the time from the API's 201 to the first secure answer.
 # Also: a world-readable TSIG secret file stops iotregd; transfers without the key are refused.
+# IXFR (RFC 1995): knot follows further enrollments with incremental transfers from iotregd's
+# journal (history bounded to 3 diffs here) and then serves exactly iotregd's zone; a client
+# older than the journal gets a full transfer.
 source "$(dirname "$0")/lib.sh"
 
 command -v knotd >/dev/null || e2e_abort "knotd installed (Debian package knot)"
@@ -15,6 +18,7 @@ UNBOUND_PORT=$(free_port)
 while [[ $UNBOUND_PORT == "$KNOT_PORT" ]]; do UNBOUND_PORT=$(free_port); done
 # shellcheck disable=SC2034  # read by e2e_setup in lib.sh
 E2E_EXTRA_CONFIG="transfer_tsig = \"$KEY\"
+ixfr_history = 3
 notify = [\"127.0.0.1:$KNOT_PORT\"]
 [[tsig]]
 name = \"$KEY\"
@@ -104,11 +108,14 @@ acl:
     address: 127.0.0.1
     key: $KEY
     action: notify
+  - id: transfer_out
+    address: 127.0.0.1
+    action: transfer
 zone:
   - domain: $E2E_ZONE.
     storage: "$K/storage"
     master: iotreg
-    acl: notify_from_iotreg
+    acl: [notify_from_iotreg, transfer_out]
     zonefile-sync: -1
     zonefile-load: none
 EOF
@@ -207,10 +214,61 @@ assert_eq "knot: with its RRSIG" 1 "$(dig_section "$out" ANSWER | awk '$4 == "RR
 new_log=$(tail -n +"$((knot_lines + 1))" "$K/knot.log")
 assert_match "knot: received NOTIFY from iotregd" "$new_log" "notify, incoming, remote 127\.0\.0\.1@[0-9]+.*serial $serial1"
 assert_match "iotregd: NOTIFY acknowledged" "$(cat "$E2E_LOG")" "notify 127\.0\.0\.1:$KNOT_PORT: serial $serial1 acknowledged"
-xfr=$(grep -Eo "(IXFR|AXFR), incoming.*" <<<"$new_log" | head -n 3)
 echo "# knot after NOTIFY: $(grep -E 'IXFR|AXFR' <<<"$new_log" | sed 's/^[^ ]* //' | tr '\n' '|')"
-assert_match "knot: transferred after NOTIFY (IXFR, answered AXFR-style until the journal exists)" "$xfr" \
-  "(IXFR|AXFR), incoming"
+assert_match "knot: the transfer after the enrollment was an IXFR" "$new_log" "IXFR, incoming.*finished"
+assert_not_contains "knot: ... an incremental one, not AXFR-style" "$new_log" "AXFR-style"
+assert_not_contains "knot: ... and it did not fall back to AXFR" "$new_log" "AXFR, incoming"
+
+# ---- IXFR: more enrollments, knot follows each with an incremental transfer
+knot_lines=$(wc -l <"$K/knot.log")
+for n in 302 303 304; do
+  make_csr ec "$E2E_DIR/dev$n"
+  enroll "$(eid_for "$n")" "$E2E_DIR/dev$n/csr.pem"
+  assert_eq "enroll $n: status" 201 "$HTTP_STATUS"
+  serial=$(json_get "$HTTP_BODY" zone_serial)
+  for ((i = 0; i < 400; i++)); do
+    [[ $(knot_serial) == "$serial" ]] && break
+    sleep 0.025
+  done
+  assert_eq "knot: follows to serial $serial" "$serial" "$(knot_serial)"
+done
+new_log=$(tail -n +"$((knot_lines + 1))" "$K/knot.log")
+echo "# knot transfers: $(grep -E 'IXFR|AXFR' <<<"$new_log" | sed 's/^[^ ]* //' | tr '\n' '|')"
+assert_ge "knot: an IXFR for each of the 3 serials" "$(grep -c "IXFR, incoming.*finished" <<<"$new_log")" 3
+assert_not_contains "knot: none of them AXFR-style" "$new_log" "AXFR-style"
+assert_not_contains "knot: no fall back to AXFR" "$new_log" "AXFR, incoming"
+# knot has exactly iotregd's zone (every record, signatures and NSEC3 included).
+zone_records() {  # zone_records PORT [dig args]: the AXFR's records, sorted, without TSIG
+  local port=$1
+  shift
+  dig @127.0.0.1 -p "$port" +tcp +nocmd +nostats +nocomments +nosplit "$@" AXFR "$E2E_ZONE." |
+    awk '$0 !~ /^;/ && NF > 0 && $4 != "TSIG"' | sort
+}
+ours=$(zone_records "$E2E_DNS_PORT" -y "hmac-sha256:$KEY:$SECRET")
+theirs=$(zone_records "$KNOT_PORT")
+assert_gt "AXFR from iotregd has the zone" "$(wc -l <<<"$ours")" 30
+assert_eq "knot after IXFRs: the same records as iotregd (sorted AXFRs)" "$ours" "$theirs"
+out=$(knot_dig +dnssec TLSA "$(eid_for 304)._device.$E2E_ZONE." 2>&1)
+assert_eq "knot: serves the newest device" "3 1 1 $(spki_sha256 "$E2E_DIR/dev304/key.pem")" \
+  "$(tlsa_rdata "$(dig_section "$out" ANSWER)")"
+out=$(ub_dig +dnssec TLSA "$(eid_for 304)._device.$E2E_ZONE." 2>&1)
+assert_match "unbound: the newest device's TLSA validates (ad) after IXFRs" " $(dig_flags "$out") " ' ad '
+
+# ---- IXFR served to other clients: from the journal when it holds the chain, else full
+serial_now=$(soa_serial)
+ixfr_soas() {  # ixfr_soas FROM_SERIAL: the SOA serials of the reply, and whether DNSKEYs came
+  kdig @127.0.0.1 -p "$E2E_DNS_PORT" +tcp -y "hmac-sha256:$KEY:$SECRET" "IXFR=$1" "$E2E_ZONE." 2>&1 |
+    awk '$4 == "SOA" {printf "%s ", $7} $4 == "DNSKEY" {k = 1} END {print (k ? "full" : "incremental")}'
+}
+assert_eq "IXFR from the previous serial: incremental" \
+  "$serial_now $((serial_now - 1)) $serial_now $serial_now incremental" "$(ixfr_soas $((serial_now - 1)))"
+assert_eq "IXFR from 3 serials back (the journal's oldest): incremental, 3 diffs" 8 \
+  "$(ixfr_soas $((serial_now - 3)) | awk '$NF == "incremental" {print NF - 1}')"
+assert_eq "IXFR from the start-up serial (older than the journal): full transfer" \
+  "$serial_now $serial_now full" "$(ixfr_soas "$serial0")"
+assert_eq "IXFR from the current serial: the SOA alone" "$serial_now incremental" "$(ixfr_soas "$serial_now")"
+out=$(kdig @127.0.0.1 -p "$E2E_DNS_PORT" +tcp IXFR="$serial0" "$E2E_ZONE." 2>&1)
+assert_match "IXFR without TSIG: NOTAUTH or REFUSED" "$out" "NOTAUTH|REFUSED"
 
 stop_peers
 e2e_finish

@@ -165,3 +165,12 @@ TEST_CASE("config/no tsig and no notify by default") {
   CHECK(s.zone.notify.empty());
   CHECK(s.tsig.empty());
 }
+
+TEST_CASE("config/ixfr_history: 200 by default, 0 allowed, bounded") {
+  const std::string base = "[database]\ndsn = \"postgresql:///x\"\n[zone]\nname = \"z.test\"\n";
+  CHECK(parse(base, "test.toml").zone.ixfr_history == 200);
+  CHECK(parse(base + "ixfr_history = 0\n", "test.toml").zone.ixfr_history == 0);
+  CHECK(parse(base + "ixfr_history = 5\n", "test.toml").zone.ixfr_history == 5);
+  CHECK_THAT(error_of(base + "ixfr_history = 100001\n"), Catch::Matchers::Contains("ixfr_history"));
+  CHECK_THAT(error_of(base + "ixfr_history = -1\n"), Catch::Matchers::Contains("ixfr_history"));
+}

@@ -1,12 +1,15 @@
 #include "dns/message.hpp"
 
+#include "dns/journal.hpp"
 #include "dns/ldns.hpp"
 #include "dns/signer.hpp"
+#include "dns/wire_name.hpp"
 #include "dns/zone_snapshot.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <ostream>
 #include <random>
 
 using namespace iotreg::dns;
@@ -490,4 +493,225 @@ TEST_CASE("message/hostile input") {
       }
     }
   }
+}
+
+namespace {
+
+/// An IXFR query as a secondary sends it: the SOA it has, with `serial`, in the authority
+/// section (RFC 1995 §3).
+wire make_ixfr(std::uint32_t serial, bool edns = false) {
+  ldns_pkt* p =
+      ldns_pkt_query_new(ldns_dname_new_frm_str(zone_apex.c_str()), LDNS_RR_TYPE_IXFR, LDNS_RR_CLASS_IN, 0);
+  REQUIRE(p != nullptr);
+  ldns_pkt_set_id(p, 0x1995);
+  if (edns) ldns_pkt_set_edns_udp_size(p, 1232);
+  ldns_rr* soa = nullptr;
+  const std::string text = zone_apex + " 3600 IN SOA ns1." + zone_apex + " hostmaster." + zone_apex + " " +
+                           std::to_string(serial) + " 3600 900 1209600 300";
+  REQUIRE(ldns_rr_new_frm_str(&soa, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK);
+  REQUIRE(ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, soa));
+  std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  REQUIRE(ldns_pkt2wire(&data, p, &size) == LDNS_STATUS_OK);
+  wire out(data, data + size);
+  std::free(data);
+  ldns_pkt_free(p);
+  return out;
+}
+
+/// One record as the tests compare them: SOAs by serial only, others in full.
+struct seen_rr {
+  std::uint16_t type = 0;
+  std::uint32_t soa_serial = 0;
+  rr_record rr;
+  friend bool operator==(const seen_rr&, const seen_rr&) = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const seen_rr& r) {
+  if (r.type == LDNS_RR_TYPE_SOA) return os << "SOA " << r.soa_serial;
+  return os << iotreg::dns::detail::name_to_text(r.rr.owner) << " type " << r.type << " ttl " << r.rr.ttl
+            << " (" << r.rr.rdata.size() << " octets)";
+}
+
+seen_rr soa_rr(std::uint32_t serial) { return {LDNS_RR_TYPE_SOA, serial, {}}; }
+
+/// Every answer record of a transfer, in order, with each message checked (size, rcode, one
+/// question in the first message only).
+std::vector<seen_rr> transfer_records(const std::vector<wire>& msgs) {
+  std::vector<seen_rr> out;
+  for (std::size_t m = 0; m < msgs.size(); ++m) {
+    CHECK(msgs[m].size() <= 16 * 1024);
+    const reply r(msgs[m]);
+    CHECK(r.rcode() == LDNS_RCODE_NOERROR);
+    CHECK(ldns_pkt_qdcount(r.pkt) == (m == 0 ? 1 : 0));
+    ldns_rr_list* ans = ldns_pkt_answer(r.pkt);
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(ans); ++i) {
+      ldns_rr* rr = ldns_rr_list_rr(ans, i);
+      seen_rr s;
+      s.type = static_cast<std::uint16_t>(ldns_rr_get_type(rr));
+      if (s.type == LDNS_RR_TYPE_SOA) {
+        s.soa_serial = ldns_rdf2native_int32(ldns_rr_rdf(rr, 2));
+      } else {
+        const ldns_rdf* owner = ldns_rr_owner(rr);
+        s.rr.owner.assign(ldns_rdf_data(owner), ldns_rdf_data(owner) + ldns_rdf_size(owner));
+        s.rr.type = s.type;
+        s.rr.ttl = ldns_rr_ttl(rr);
+        ldns_buffer* b = ldns_buffer_new(512);
+        REQUIRE(ldns_rr_rdata2buffer_wire(b, rr) == LDNS_STATUS_OK);
+        s.rr.rdata.assign(ldns_buffer_begin(b), ldns_buffer_begin(b) + ldns_buffer_position(b));
+        ldns_buffer_free(b);
+      }
+      out.push_back(std::move(s));
+    }
+  }
+  return out;
+}
+
+/// The sequence RFC 1995 §4 prescribes for `chain` ending at `current`.
+std::vector<seen_rr> expected_ixfr(const std::vector<zone_diff>& chain, std::uint32_t current) {
+  std::vector<seen_rr> out{soa_rr(current)};
+  for (const auto& d : chain) {
+    out.push_back(soa_rr(d.from_serial));
+    for (const auto& r : d.removed) out.push_back({r.type, 0, r});
+    out.push_back(soa_rr(d.to_serial));
+    for (const auto& r : d.added) out.push_back({r.type, 0, r});
+  }
+  out.push_back(soa_rr(current));
+  return out;
+}
+
+/// Serials 77 (three devices), 78 (dev-4 added), 79 (dev-1 removed, dev-2 changed) and a journal
+/// of the two diffs.
+struct ixfr_fixture {
+  zone_signer signer{make_params(), make_keys()};
+  std::vector<std::shared_ptr<const zone_snapshot>> zones;
+  std::vector<zone_diff> diffs;
+  std::shared_ptr<const journal> j = std::make_shared<journal>();
+  ixfr_fixture() {
+    const auto now = std::chrono::system_clock::now();
+    signer.build(
+        std::vector<device_record>{make_device("dev-1", 1), make_device("dev-2", 2), make_device("dev-3", 3)},
+        77, now);
+    zones.push_back(signer.snapshot());
+    signer.apply(std::vector<change>{upsert("dev-4", 4)}, 78, now);
+    zones.push_back(signer.snapshot());
+    signer.apply(std::vector<change>{removal("dev-1"), upsert("dev-2", 22)}, 79, now);
+    zones.push_back(signer.snapshot());
+    for (std::size_t i = 1; i < zones.size(); ++i) {
+      diffs.push_back(diff_snapshots(*zones[i - 1], *zones[i]));
+      j = j->with_diff(std::make_shared<zone_diff>(diffs.back()));
+    }
+  }
+  const zone_snapshot& current() const { return *zones.back(); }
+  std::vector<wire> ask(const wire& q, transport via, const journal* jr) const {
+    query_context ctx{via, true};
+    ctx.ixfr_journal = jr;
+    return handle_message(zones.back().get(), q, ctx);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("message/IXFR from the journal (RFC 1995)") {
+  const ixfr_fixture f;
+  REQUIRE(f.diffs.size() == 2);
+  REQUIRE_FALSE(f.diffs[0].added.empty());
+  REQUIRE_FALSE(f.diffs[1].removed.empty());
+
+  SECTION("a client two serials behind gets both diffs, framed by SOAs") {
+    const auto got = transfer_records(f.ask(make_ixfr(77), transport::tcp, f.j.get()));
+    CHECK(got == expected_ixfr(f.diffs, 79));
+  }
+  SECTION("a client one serial behind gets the last diff only; EDNS gets an OPT in every message") {
+    const auto msgs = f.ask(make_ixfr(78, true), transport::tcp, f.j.get());
+    CHECK(transfer_records(msgs) == expected_ixfr({f.diffs[1]}, 79));
+    for (const auto& m : msgs) CHECK(ldns_pkt_edns(reply(m).pkt));
+  }
+  SECTION("the SOAs of the reply are the current SOA with the diff's serials") {
+    const auto msgs = f.ask(make_ixfr(78), transport::tcp, f.j.get());
+    const reply r(msgs.front());
+    ldns_rr_list* ans = ldns_pkt_answer(r.pkt);
+    ldns_rr* first = ldns_rr_clone(ldns_rr_list_rr(ans, 0));
+    ldns_rr* old = ldns_rr_clone(ldns_rr_list_rr(ans, 1));
+    REQUIRE(ldns_rr_get_type(old) == LDNS_RR_TYPE_SOA);
+    CHECK(ldns_rdf2native_int32(ldns_rr_rdf(old, 2)) == 78);
+    ldns_rdf_deep_free(ldns_rr_set_rdf(old, ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32, 79), 2));
+    CHECK(ldns_rr_compare(first, old) == 0);
+    ldns_rr_free(first);
+    ldns_rr_free(old);
+  }
+  SECTION("a client that is current, or newer, gets the current SOA alone (TCP and UDP)") {
+    for (const std::uint32_t serial : {79U, 80U, 79U + 1000U}) {
+      for (const auto via : {transport::tcp, transport::udp}) {
+        const auto msgs = f.ask(make_ixfr(serial), via, f.j.get());
+        REQUIRE(msgs.size() == 1);
+        CHECK(transfer_records(msgs) == std::vector<seen_rr>{soa_rr(79)});
+      }
+    }
+  }
+  SECTION("over UDP an older client gets the current SOA alone (retry over TCP)") {
+    const auto msgs = f.ask(make_ixfr(77), transport::udp, f.j.get());
+    REQUIRE(msgs.size() == 1);
+    CHECK(transfer_records(msgs) == std::vector<seen_rr>{soa_rr(79)});
+  }
+  SECTION("a serial older than the journal, unknown, or no journal: full transfer") {
+    const auto full = transfer_records(f.ask(make_ixfr(70), transport::tcp, nullptr));
+    REQUIRE(full.size() == f.current().record_count() + 1);
+    CHECK(full.front() == soa_rr(79));
+    CHECK(full.back() == soa_rr(79));
+    CHECK(std::count(full.begin(), full.end(), soa_rr(79)) == 2);
+    CHECK(transfer_records(f.ask(make_ixfr(70), transport::tcp, f.j.get())) == full);
+    CHECK(transfer_records(f.ask(make_ixfr(77), transport::tcp, nullptr)) == full);
+    // Serial 2^31 away: neither older nor newer (RFC 1982): full transfer, never "up to date".
+    CHECK(transfer_records(f.ask(make_ixfr(79U + 0x80000000U), transport::tcp, f.j.get())) == full);
+    // A journal that lost the oldest diff (count limit 1).
+    std::shared_ptr<const journal> small = std::make_shared<journal>(journal_limits{1, 1U << 30});
+    for (const auto& d : f.diffs) small = small->with_diff(std::make_shared<zone_diff>(d));
+    CHECK(transfer_records(f.ask(make_ixfr(77), transport::tcp, small.get())) == full);
+    CHECK(transfer_records(f.ask(make_ixfr(78), transport::tcp, small.get())) ==
+          expected_ixfr({f.diffs[1]}, 79));
+    // An IXFR without the client's SOA (not RFC 1995, but answerable).
+    CHECK(transfer_records(
+              f.ask(make_query(zone_apex, LDNS_RR_TYPE_IXFR, false), transport::tcp, f.j.get())) == full);
+  }
+  SECTION("not allowed: REFUSED") {
+    query_context ctx{transport::tcp, false};
+    ctx.ixfr_journal = f.j.get();
+    const auto msgs = handle_message(&f.current(), make_ixfr(77), ctx);
+    REQUIRE(msgs.size() == 1);
+    CHECK(rcode_of(msgs.front()) == LDNS_RCODE_REFUSED);
+  }
+  SECTION("a malformed SOA in the authority section is FORMERR") {
+    auto q = make_ixfr(77);
+    // The SOA is the last record: find its RDLENGTH, then drop the last octet of the RDATA
+    // (the message stays well formed, the SOA RDATA does not).
+    std::size_t at = q.size() - 22;
+    while (at > 12 && static_cast<std::size_t>((q[at] << 8) | q[at + 1]) != q.size() - at - 2) --at;
+    REQUIRE(at > 12);
+    q.pop_back();
+    const auto len = static_cast<std::uint16_t>(q.size() - at - 2);
+    q[at] = static_cast<std::uint8_t>(len >> 8);
+    q[at + 1] = static_cast<std::uint8_t>(len);
+    const auto msgs = f.ask(q, transport::tcp, f.j.get());
+    REQUIRE(msgs.size() == 1);
+    CHECK(rcode_of(msgs.front()) == LDNS_RCODE_FORMERR);
+  }
+}
+
+TEST_CASE("message/IXFR of a big diff spans several messages") {
+  zone_signer signer{make_params(), make_keys()};
+  const auto now = std::chrono::system_clock::now();
+  signer.build(std::vector<device_record>{make_device("dev-1", 1)}, 100, now);
+  const auto before = signer.snapshot();
+  std::vector<change> many;
+  for (int i = 0; i < 300; ++i) many.push_back(upsert("d" + std::to_string(i), i));
+  signer.apply(many, 101, now);
+  const auto after = signer.snapshot();
+  const auto d = diff_snapshots(*before, *after);
+  const auto j = journal().with_diff(std::make_shared<zone_diff>(d));
+  query_context ctx{transport::tcp, true};
+  ctx.ixfr_journal = j.get();
+  const auto msgs = handle_message(after.get(), make_ixfr(100), ctx);
+  CHECK(msgs.size() > 5);
+  CHECK(transfer_records(msgs) == expected_ixfr({d}, 101));
 }

@@ -2,6 +2,7 @@
 // ldns signs the requests and verifies our responses, message by message.
 #include "dns/tsig.hpp"
 
+#include "dns/journal.hpp"
 #include "dns/ldns.hpp"
 #include "dns/message.hpp"
 #include "dns/notify.hpp"
@@ -28,11 +29,17 @@ const char* const secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3I=";
 const char* const other_secret = "b3RoZXItb3RoZXItb3RoZXItb3RoZXItb3RoZXItb3Q=";
 
 /// A query made and (optionally) TSIG-signed by ldns. `mac` receives the request MAC rdf.
+/// `client_soa`: an SOA record in presentation form for the authority section (IXFR).
 wire make_request(const std::string& qname, ldns_rr_type type, const char* name, const char* key,
-                  ldns_rdf** mac = nullptr) {
+                  ldns_rdf** mac = nullptr, const std::string& client_soa = {}) {
   ldns_pkt* p = ldns_pkt_query_new(ldns_dname_new_frm_str(qname.c_str()), type, LDNS_RR_CLASS_IN, 0);
   REQUIRE(p != nullptr);
   ldns_pkt_set_id(p, 0x1234);
+  if (!client_soa.empty()) {
+    ldns_rr* soa = nullptr;
+    REQUIRE(ldns_rr_new_frm_str(&soa, client_soa.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK);
+    REQUIRE(ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, soa));
+  }
   if (name != nullptr) {
     REQUIRE(ldns_pkt_tsig_sign(p, name, key, 300, "hmac-sha256.", nullptr) == LDNS_STATUS_OK);
     if (mac != nullptr) *mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(p), 3));
@@ -101,6 +108,38 @@ TEST_CASE("tsig/a signed AXFR is answered, every message signed and verified by 
   for (const auto& a : answers) CHECK(parsed(a).rcode() == LDNS_RCODE_NOERROR);
   const parsed first(answers.front());
   CHECK(ldns_rr_get_type(ldns_rr_list_rr(ldns_pkt_answer(first.pkt), 0)) == LDNS_RR_TYPE_SOA);
+  verify_stream(answers, mac, secret);
+  ldns_rdf_deep_free(mac);
+}
+
+TEST_CASE("tsig/a signed IXFR from the journal: every message signed and verified by ldns") {
+  fixture f(3);
+  const auto before = f.zone;
+  std::vector<change> many;
+  for (int i = 0; i < 200; ++i) many.push_back(upsert("new-" + std::to_string(i), 1000 + i));
+  f.signer.apply(many, 78, std::chrono::system_clock::now());
+  f.zone = f.signer.snapshot();
+  const auto j = journal().with_diff(std::make_shared<zone_diff>(diff_snapshots(*before, *f.zone)));
+  auto ctx = f.ctx();
+  ctx.ixfr_journal = j.get();
+  ldns_rdf* mac = nullptr;
+  const auto q =
+      make_request(zone_apex, LDNS_RR_TYPE_IXFR, key_name, secret, &mac,
+                   zone_apex + " 3600 IN SOA ns1." + zone_apex + " h." + zone_apex + " 77 1 1 1 1");
+  const auto answers = f.ask(q, ctx);
+  REQUIRE(answers.size() > 1);
+  std::vector<std::uint32_t> soa_serials;
+  for (const auto& a : answers) {
+    const parsed r(a);
+    CHECK(r.rcode() == LDNS_RCODE_NOERROR);
+    ldns_rr_list* ans = ldns_pkt_answer(r.pkt);
+    for (std::size_t i = 0; i < ldns_rr_list_rr_count(ans); ++i) {
+      ldns_rr* rr = ldns_rr_list_rr(ans, i);
+      if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA)
+        soa_serials.push_back(ldns_rdf2native_int32(ldns_rr_rdf(rr, 2)));
+    }
+  }
+  CHECK(soa_serials == std::vector<std::uint32_t>{78, 77, 78, 78});  // incremental, not AXFR-style
   verify_stream(answers, mac, secret);
   ldns_rdf_deep_free(mac);
 }

@@ -65,16 +65,26 @@ class memory_store final : public device_store, public zone_store, public api_ke
     return it->second;
   }
 
-  void mark_published(std::string_view zone, std::uint32_t serial,
-                      std::span<const std::int64_t> ids) override {
+  void mark_published(std::string_view zone, std::uint32_t serial, std::span<const std::int64_t> ids,
+                      const journal_entry* diff, std::size_t history) override {
     std::lock_guard lock(m_);
     serials_[std::string(zone)] = serial;
+    auto& j = journals_[std::string(zone)];
+    if (diff == nullptr || history == 0 || (!j.empty() && j.back().to_serial != diff->from_serial)) j.clear();
+    if (diff != nullptr && history > 0) j.push_back(*diff);
+    while (j.size() > history) j.erase(j.begin());
     for (auto id : ids) changes_.at(id).serial = serial;
     for (auto id : ids) {
       auto& c = changes_.at(id);
       if (c.change.op == zone_change::kind::add)
         devices_.at({c.zone, c.change.device_id}).zone_serial = serial;
     }
+  }
+
+  std::vector<journal_entry> journal(std::string_view zone) override {
+    std::lock_guard lock(m_);
+    auto it = journals_.find(std::string(zone));
+    return it == journals_.end() ? std::vector<journal_entry>{} : it->second;
   }
 
   std::optional<api_key> find_active(const std::array<std::uint8_t, 32>& hash) override {
@@ -120,6 +130,7 @@ class memory_store final : public device_store, public zone_store, public api_ke
   std::map<std::pair<std::string, std::string>, device> devices_;
   std::map<std::int64_t, stored_change> changes_;
   std::map<std::string, std::uint32_t> serials_;
+  std::map<std::string, std::vector<journal_entry>> journals_;
   std::map<std::array<std::uint8_t, 32>, api_key> keys_;
   std::int64_t next_change_ = 1;
 };

@@ -2,6 +2,7 @@
 // relies on (errors as values, the serial in the reply, nothing stored on refusal).
 
 #include "registry/registry_service.hpp"
+#include "dns/journal.hpp"
 #include "dns/keys.hpp"
 #include "dns/signer.hpp"
 #include "dns/zone_snapshot.hpp"
@@ -172,7 +173,7 @@ TEST_CASE("registry/the publisher continues the serial across rebuilds") {
   fixture f;  // for its CA
   registry::zone_publisher p{
       {.zone = zone, .zone_file = {}, .batch_window = 0ms, .batch_max = 2}, store, f.make_signer()};
-  store.mark_published(zone, 4294967294u, {});
+  store.mark_published(zone, 4294967294u, {}, nullptr, 0);
   p.rebuild();
   CHECK(p.snapshot()->serial() == 4294967295u);
   // Three changes with batches of two: two serials, wrapping around 2^32 as RFC 1982 allows.
@@ -319,4 +320,47 @@ TEST_CASE("registry/a big zone's file is written at most once per interval, and 
     p.stop();
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("registry/the publisher keeps the IXFR journal in memory and in the store, with the serial") {
+  registry::testing::memory_store store;
+  fixture f;
+  registry::zone_publisher p{
+      {.zone = zone, .zone_file = {}, .batch_window = 0ms, .batch_max = 1, .ixfr_history = 2},
+      store,
+      f.make_signer()};
+  p.rebuild();
+  const auto s0 = p.snapshot()->serial();
+  CHECK(p.journal()->empty());
+  std::vector<std::shared_ptr<const dns::zone_snapshot>> snaps{p.snapshot()};
+  for (const char* id : {eid1, eid2, "89044045116727494800000004479366"}) {
+    registry::new_enrollment e;
+    e.zone = zone;
+    e.device_id = id;
+    e.tlsa.association.assign(32, 0xab);
+    REQUIRE(store.insert_enrollment(e).has_value());
+    CHECK(p.publish_pending() == 1);
+    snaps.push_back(p.snapshot());
+  }
+  // Bounded to 2 diffs, in memory and in the store alike.
+  const auto j = p.journal();
+  CHECK(j->size() == 2);
+  CHECK_FALSE(j->chain(s0, s0 + 3));
+  REQUIRE(j->chain(s0 + 1, s0 + 3));
+  const auto stored = store.journal(zone);
+  REQUIRE(stored.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    const auto d = dns::decode_diff(stored[i].diff);
+    REQUIRE(d);
+    const dns::zone_diff expected = dns::diff_snapshots(*snaps[i + 1], *snaps[i + 2]);
+    CHECK(stored[i].from_serial == s0 + 1 + i);
+    CHECK(stored[i].to_serial == s0 + 2 + i);
+    CHECK(d->added == expected.added);
+    CHECK(d->removed == expected.removed);
+    CHECK(d->added == (*j->chain(s0 + 1, s0 + 3))[i]->added);
+  }
+  // A full build starts the journal afresh: nothing older chains to the rebuilt zone.
+  p.rebuild();
+  CHECK(p.journal()->empty());
+  CHECK(store.journal(zone).empty());
 }

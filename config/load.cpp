@@ -341,6 +341,7 @@ void read_ca(table_reader& r, ca_settings& c) {
 
 // Defaults that depend on the zone name, and cross-field checks.
 void complete(settings& s) {
+  if (s.dnssec.kek_file.empty()) s.dnssec.kek_file = s.paths.state_dir / "dnssec" / "kek";
   auto& z = s.zone;
   if (z.soa_mname.empty()) z.soa_mname = "ns1." + z.name;
   if (z.soa_rname.empty()) z.soa_rname = "hostmaster." + z.name;
@@ -429,6 +430,15 @@ settings parse(std::string_view toml_text, const std::string& origin, const envi
     if (!want.empty() &&
         std::none_of(s.tsig.begin(), s.tsig.end(), [&](const tsig_settings& k) { return k.name == want; })) {
       r.fail(r.take("transfer_tsig"), "transfer_tsig", "no [[tsig]] key named '" + want + "'");
+    }
+    r.reject_unknown();
+  }
+  if (auto* t = top.sub_table("dnssec")) {
+    table_reader r(*t, "dnssec", origin);
+    std::string file;
+    if (r.read_string("kek_file", file)) {
+      if (file.empty()) r.fail(r.take("kek_file"), "kek_file", "must not be empty");
+      s.dnssec.kek_file = file;
     }
     r.reject_unknown();
   }

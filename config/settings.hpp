@@ -74,6 +74,13 @@ struct tsig_settings {
   std::filesystem::path secret_file;  // base64 secret; must not be world-readable
 };
 
+/// DNSSEC key storage: the private keys live in the database, sealed with this key encryption key.
+struct dnssec_settings {
+  // 32 bytes (raw or 64 hex digits), mode 0600 or stricter; "" in the file means the default
+  // <state_dir>/dnssec/kek. A systemd credential named iotreg-kek ($CREDENTIALS_DIRECTORY) wins.
+  std::filesystem::path kek_file;
+};
+
 struct ca_settings {
   std::string organization = "iotreg";
   std::string root_common_name = "iotreg Root CA";
@@ -90,6 +97,7 @@ struct settings {
   paths_settings paths;
   zone_settings zone;
   std::vector<tsig_settings> tsig;
+  dnssec_settings dnssec;
   ca_settings ca;
 };
 

@@ -136,6 +136,7 @@ constexpr statement all[] = {
 
 void prepare_all(pqxx::connection& c) {
   for (const auto& s : all) c.prepare(s.name, s.sql);
+  prepare_dnssec_keys(c);
 }
 
 }  // namespace iotreg::db::stmt

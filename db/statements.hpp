@@ -35,6 +35,19 @@ inline constexpr const char* api_key_find_active = "api_key_find_active";
 inline constexpr const char* api_key_insert = "api_key_insert";
 inline constexpr const char* api_key_count_active = "api_key_count_active";
 
+// DNSSEC keys (dnssec_key_store); SQL in dnssec_key_statements.cpp
+inline constexpr const char* dnssec_keys_list = "dnssec_keys_list";
+inline constexpr const char* dnssec_keys_insert = "dnssec_keys_insert";
+inline constexpr const char* dnssec_keys_lock_zone = "dnssec_keys_lock_zone";
+inline constexpr const char* dnssec_keys_count = "dnssec_keys_count";
+inline constexpr const char* dnssec_keys_update_timeline = "dnssec_keys_update_timeline";
+inline constexpr const char* dnssec_keys_request_rollover = "dnssec_keys_request_rollover";
+inline constexpr const char* dnssec_keys_clear_rollover = "dnssec_keys_clear_rollover";
+inline constexpr const char* dnssec_keys_ds_seen = "dnssec_keys_ds_seen";
+
+/// Registers the dnssec_keys statements on `c` (called by prepare_all).
+void prepare_dnssec_keys(pqxx::connection& c);
+
 /// Registers every statement above on `c`. libpqxx prepares them on the server on first use, so
 /// this works before the schema exists.
 void prepare_all(pqxx::connection& c);

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <optional>
@@ -109,7 +110,6 @@ dnssec_key dnssec_key::generate(std::uint8_t algorithm, key_role role, std::stri
 }
 
 dnssec_key dnssec_key::load(const std::filesystem::path& private_file, std::string_view zone_apex) {
-  auto apex = normalized_apex(zone_apex);
   secret_string text;
   {
     std::ifstream in(private_file, std::ios::binary);
@@ -117,6 +117,15 @@ dnssec_key dnssec_key::load(const std::filesystem::path& private_file, std::stri
     text.value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     if (in.bad()) throw_error(errc::bad_key_file, "cannot read " + private_file.string());
   }
+  return from_private_text(text.value, zone_apex, private_file.string());
+}
+
+dnssec_key dnssec_key::from_private_text(std::string_view private_text, std::string_view zone_apex,
+                                         std::string_view origin) {
+  auto apex = normalized_apex(zone_apex);
+  const std::string where(origin);
+  // ldns reads from a FILE*; fmemopen needs a mutable buffer, wiped afterwards.
+  secret_string text{std::string(private_text)};
 
   // The role is ours to record: BIND keeps flags in the public .key file, ldns ignores the line.
   std::optional<key_role> role;
@@ -134,7 +143,7 @@ dnssec_key dnssec_key::load(const std::filesystem::path& private_file, std::stri
     else if (line == "256")
       role = key_role::zsk;
   }
-  if (!role) throw_error(errc::bad_key_file, private_file.string() + ": no valid Flags line");
+  if (!role) throw_error(errc::bad_key_file, where + ": no valid Flags line");
 
   std::FILE* fp = ::fmemopen(text.value.data(), text.value.size(), "r");
   if (fp == nullptr) throw_error(errc::bad_key_file, "fmemopen failed");
@@ -144,22 +153,30 @@ dnssec_key dnssec_key::load(const std::filesystem::path& private_file, std::stri
   auto p = std::make_unique<impl>();
   p->key.reset(raw);
   if (st != LDNS_STATUS_OK || raw == nullptr) {
-    throw_error(errc::bad_key_file, private_file.string() + ": " + ldns_get_errorstr_by_id(st));
+    throw_error(errc::bad_key_file, where + ": " + ldns_get_errorstr_by_id(st));
   }
   if (!supported(static_cast<std::uint8_t>(ldns_key_algorithm(raw)))) {
-    throw_error(errc::unsupported_algorithm, private_file.string() + ": unsupported algorithm");
+    throw_error(errc::unsupported_algorithm, where + ": unsupported algorithm");
   }
   p->finish(*role, std::move(apex));
   return dnssec_key(std::move(p));
 }
 
-void dnssec_key::save(const std::filesystem::path& private_file) const {
+std::string dnssec_key::private_text() const {
   const ldns_ptr<char> body(check_ldns_ptr(ldns_key2str(impl_->key.get()), "ldns_key2str"));
-  secret_string text{body.get()};
-  OPENSSL_cleanse(body.get(), text.value.size());
-  text.value += "Flags: ";
-  text.value += impl_->role == key_role::ksk ? "257" : "256";
-  text.value += '\n';
+  const std::size_t length = std::strlen(body.get());
+  std::string text;
+  text.reserve(length + 16);  // no reallocation, which would leave an unwiped copy behind
+  text.append(body.get(), length);
+  OPENSSL_cleanse(body.get(), length);
+  text += "Flags: ";
+  text += impl_->role == key_role::ksk ? "257" : "256";
+  text += '\n';
+  return text;
+}
+
+void dnssec_key::save(const std::filesystem::path& private_file) const {
+  secret_string text{private_text()};
   detail::atomic_file out(private_file, 0600);
   out.write(text.value);
   out.commit();

@@ -31,6 +31,16 @@ class dnssec_key {
   /// @throw boost::system::system_error errc::bad_key_file if unreadable or malformed.
   static dnssec_key load(const std::filesystem::path& private_file, std::string_view zone_apex);
 
+  /// Parses private key text as save() writes it (see load()); `origin` names the text in error
+  /// messages (a file name, "DNSSEC key 12345 from the database"), the text itself never appears.
+  /// @throw boost::system::system_error errc::bad_key_file, errc::unsupported_algorithm.
+  static dnssec_key from_private_text(std::string_view text, std::string_view zone_apex,
+                                      std::string_view origin);
+
+  /// The private key as save() writes it. The string holds the secret: the caller wipes it
+  /// (OPENSSL_cleanse) when done and never logs it.
+  std::string private_text() const;
+
   /// Writes the private key atomically with mode 0600 (temp file + fsync + rename + fsync dir);
   /// the file is never readable by others, not even while being written.
   /// @throw std::system_error on I/O errors.

@@ -3,6 +3,7 @@
 // the consumer declares the interface). Every method is blocking and may throw on environmental
 // failure (database down); expected failures are returned as values.
 
+#include "registry/dnssec_key_record.hpp"
 #include "registry/errors.hpp"
 #include "registry/model.hpp"
 
@@ -66,6 +67,39 @@ class zone_store {
 
   /// The zone's journal, oldest first.
   virtual std::vector<journal_entry> journal(std::string_view zone) = 0;
+};
+
+/// The zones' DNSSEC keys, shared by every node (private keys sealed with the KEK; this store
+/// never sees them in clear).
+class dnssec_key_store {
+ public:
+  virtual ~dnssec_key_store() = default;
+
+  /// Every key of the zone, removed ones included, oldest first.
+  virtual std::vector<dnssec_key_record> list(std::string_view zone) = 0;
+
+  /// Stores a new key (its id is ignored). @returns the new id, or nullopt if the zone already has
+  /// a key with this key tag (the caller generates another key).
+  virtual std::optional<std::int64_t> insert(const dnssec_key_record& k) = 0;
+
+  /// In ONE transaction, serialised per zone across nodes: stores `keys` (all of `zone`) only if
+  /// the zone has no key at all. @returns false, storing nothing, if it had (init run twice, or by
+  /// two nodes at once).
+  virtual bool insert_first_keys(std::string_view zone, std::span<const dnssec_key_record> keys) = 0;
+
+  /// Replaces the eight timeline columns of key `id`. @returns false if there is no such key.
+  virtual bool update_timeline(std::int64_t id, const dnssec_key_timeline& t) = 0;
+
+  /// Asks for a rollover: stamps `at` on the zone's current keys of `role` (not retired, not
+  /// removed) that carry no request yet. @returns how many keys it stamped.
+  virtual std::size_t request_rollover(std::string_view zone, dnssec_key_role role, time_point at) = 0;
+
+  /// The policy has acted on the request of key `id`. @returns false if there is no such key.
+  virtual bool clear_rollover_request(std::int64_t id) = 0;
+
+  /// Records that the parent publishes the DS of the zone's KSK `key_tag` (the first time only;
+  /// a later call keeps the first time). @returns false if the zone has no KSK with that tag.
+  virtual bool mark_ds_seen(std::string_view zone, std::uint16_t key_tag, time_point at) = 0;
 };
 
 class api_key_store {

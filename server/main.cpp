@@ -6,15 +6,18 @@
 #include "config/load.hpp"
 #include "db/api_key_store_pg.hpp"
 #include "db/device_store_pg.hpp"
+#include "db/dnssec_key_store_pg.hpp"
 #include "db/migrate.hpp"
 #include "db/pool.hpp"
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
+#include "registry/dnssec_keyring.hpp"
 #include "registry/registry_service.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
 #include "server/notify_sender.hpp"
+#include "tools/state/dnssec_kek.hpp"
 #include "tools/state/state_layout.hpp"
 
 #include <spdlog/spdlog.h>
@@ -51,7 +54,18 @@ int run(const config::settings& s) {
 
   tools::state_layout layout(s.paths.state_dir);
   auto ca = tools::load_ca_material(layout);
-  dns::zone_signer signer(tools::make_zone_parameters(s, ca), tools::load_zone_keys(layout, s.zone.name));
+  // The zone's keys come from the database, shared by every node, opened with this node's KEK.
+  std::vector<dns::dnssec_key> zone_keys;
+  {
+    db::pg_dnssec_key_store key_store(pool);
+    const auto kek = tools::load_kek(s);
+    for (auto& k : registry::load_dnssec_keys(key_store, kek, s.zone.name, registry::clock::now())) {
+      log->info("zone {}: DNSSEC key {} ({}, algorithm {}) loaded", s.zone.name, k.record.key_tag,
+                to_string(k.record.role), int{k.record.algorithm});
+      zone_keys.push_back(std::move(k.key));
+    }
+  }
+  dns::zone_signer signer(tools::make_zone_parameters(s, ca), std::move(zone_keys));
 
   db::pg_zone_store zones(pool);
   db::pg_device_store devices(pool);

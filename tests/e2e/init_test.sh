@@ -12,7 +12,8 @@ state_stats() { (cd "$E2E_STATE" && find . -print0 | sort -z | xargs -0 stat -c 
 
 # ---- item 3: first init creates the state and one admin key
 e2e_init
-for f in ca/root.pem ca/issuing.pem dnssec/ksk.private dnssec/zsk.private tls/server.pem; do
+# The DNSSEC keys are in the database (dnssec_cli_test.sh); dnssec/kek is what seals them there.
+for f in ca/root.pem ca/issuing.pem dnssec/kek tls/server.pem; do
   if [[ -s $E2E_STATE/$f ]]; then pass "init created $f"; else fail "init created $f"; fi
 done
 assert_ge "init created CA private keys in ca/private/" \
@@ -39,7 +40,7 @@ assert_eq "second init: admin key file left alone" \
 assert_eq "second init: still one admin API key row" 1 "$(sql "SELECT count(*) FROM api_keys WHERE role = 'admin'")"
 
 # ---- item 3: private keys are 0600 in 0700 directories; the admin key file is 0600
-privs=$( (find "$E2E_STATE" -type f \( -name '*.key' -o -name '*.private' \)
+privs=$( (find "$E2E_STATE" -type f \( -name '*.key' -o -name '*.private' -o -name kek \)
   grep -rlE 'PRIVATE KEY|^PrivateKey:' "$E2E_STATE") | sort -u)
 assert_ge "private key files found" "$(wc -l <<<"$privs")" 4
 for f in $privs; do
@@ -48,6 +49,8 @@ for f in $privs; do
 done
 assert_eq "mode of the admin key file" 600 "$(stat -c %a "$E2E_DIR/admin.key")"
 assert_match "admin key file holds one token" "$(cat "$E2E_DIR/admin.key")" '^[^[:space:]]{16,}$'
+
+assert_eq "two DNSSEC keys in the database" 2 "$(sql "SELECT count(*) FROM dnssec_keys")"
 
 # ---- item 3: zone ds prints the KSK's DS
 assert_match "iotregctl zone ds" "$(ctl zone ds)" "^$E2E_ZONE\\.?[[:space:]].*DS[[:space:]]+[0-9]+ 13 2 [0-9A-Fa-f]{64}\$"

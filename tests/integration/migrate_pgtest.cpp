@@ -20,12 +20,13 @@ std::vector<std::pair<int, std::string>> embedded_versions() {
 }
 }  // namespace
 
-TEST_CASE("migrate/embedded migrations are numbered from 1 without gaps", "[pg][migrate]") {
+TEST_CASE("migrate/embedded migrations are numbered from 1, in increasing order", "[pg][migrate]") {
   const auto& all = db::embedded_migrations();
   REQUIRE_FALSE(all.empty());
   CHECK(all.front().version == 1);
   CHECK(all.front().name == "init");
-  for (std::size_t i = 0; i < all.size(); ++i) CHECK(all[i].version == static_cast<int>(i + 1));
+  // Strictly increasing; a gap is possible while parallel branches each add a migration.
+  for (std::size_t i = 1; i < all.size(); ++i) CHECK(all[i].version > all[i - 1].version);
 }
 
 TEST_CASE("migrate/applies every migration once; a second run is a no-op", "[pg][migrate]") {

@@ -4,6 +4,8 @@
 //                                                     zone keys, iotregd's TLS certificate and the
 //                                                     first admin API key (idempotent)
 //   iotregctl --config FILE zone ds                   print the DS record(s) of the zone's KSK
+//   iotregctl --config FILE dnssec status|ds|rollover zsk|ksk|ds-seen TAG
+//                                                     the zone's DNSSEC keys (dnssec_commands.cpp)
 //   iotregctl --config FILE apikey create --name N [--role admin] [--file F]
 
 #include "config/load.hpp"
@@ -12,6 +14,8 @@
 #include "db/pool.hpp"
 #include "pki/ca.hpp"
 #include "registry/registry_service.hpp"
+#include "tools/iotregctl/cli.hpp"
+#include "tools/iotregctl/dnssec_commands.hpp"
 #include "tools/state/state_layout.hpp"
 
 #include <sys/stat.h>
@@ -24,26 +28,30 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace fs = std::filesystem;
 using namespace iotreg;
+using tools::say;
+using tools::usage_error;
 
 namespace {
 
 constexpr const char* usage_text =
     "usage: iotregctl --config FILE COMMAND\n"
     "commands:\n"
-    "  init [--api-key-file F]       migrate the database and create the CAs, the zone's DNSSEC keys,\n"
-    "                                iotregd's TLS certificate and an admin API key; safe to re-run\n"
+    "  init [--api-key-file F]       migrate the database and create the CAs, the key encryption key,\n"
+    "                                the zone's DNSSEC keys (in the database, encrypted), iotregd's\n"
+    "                                TLS certificate and an admin API key; safe to re-run\n"
     "  zone ds                       print the DS record of the zone's KSK (for the parent zone)\n"
+    "  dnssec status                 the zone's DNSSEC keys: tag, algorithm, role, state, timeline\n"
+    "  dnssec ds                     DS records (SHA-256) of the published KSKs, for the parent zone\n"
+    "  dnssec rollover zsk|ksk       ask iotregd's key policy to replace the current ZSK or KSK\n"
+    "  dnssec ds-seen KEYTAG         record that the parent zone now publishes that KSK's DS\n"
     "  apikey create --name NAME [--role admin] [--file F]\n"
     "                                create an API key; printed once, or written to F (mode 0600)\n";
-
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct arguments {
   std::optional<fs::path> config;
@@ -96,8 +104,6 @@ void write_file_atomically(const fs::path& path, const std::string& content, mod
   }
 }
 
-void say(const std::string& line) { std::cerr << "iotregctl: " << line << '\n'; }
-
 // Each piece of state is created only if missing, so init can be re-run safely and never
 // replaces a key that certificates or DS records already depend on.
 void init_ca(const config::settings& s, const tools::state_layout& l) {
@@ -126,25 +132,6 @@ void init_ca(const config::settings& s, const tools::state_layout& l) {
     say("created issuing CA " + l.issuing_cert.string());
   } else {
     say("issuing CA exists: " + l.issuing_cert.string());
-  }
-}
-
-void init_dnssec(const config::settings& s, const tools::state_layout& l) {
-  tools::ensure_directory(l.dnssec_dir, fs::perms::owner_all);
-  struct wanted {
-    fs::path file;
-    dns::key_role role;
-    const char* name;
-  };
-  for (const auto& w :
-       {wanted{l.ksk_file, dns::key_role::ksk, "KSK"}, wanted{l.zsk_file, dns::key_role::zsk, "ZSK"}}) {
-    if (fs::exists(w.file)) {
-      say(std::string(w.name) + " exists: " + w.file.string());
-      continue;
-    }
-    auto key = dns::dnssec_key::generate(13, w.role, s.zone.name);
-    key.save(w.file);
-    say(std::string("created ") + w.name + " (algorithm 13, key tag " + std::to_string(key.key_tag()) + ")");
   }
 }
 
@@ -187,7 +174,7 @@ int run_init(const config::settings& s, const arguments& a) {
   say("database migrated");
   tools::state_layout layout(s.paths.state_dir);
   init_ca(s, layout);
-  init_dnssec(s, layout);
+  tools::init_dnssec_keys(s, layout, pool);
   init_tls(s, layout);
 
   db::pg_api_key_store keys(pool);
@@ -197,15 +184,6 @@ int run_init(const config::settings& s, const arguments& a) {
     emit_api_key(key, a.api_key_file);
   } else {
     say("an admin API key exists; use `iotregctl apikey create` for another");
-  }
-  return 0;
-}
-
-int run_zone_ds(const config::settings& s) {
-  tools::state_layout layout(s.paths.state_dir);
-  auto keys = tools::load_zone_keys(layout, s.zone.name);
-  for (const auto& k : keys) {
-    if (k.role() == dns::key_role::ksk) std::cout << k.ds_text(2) << '\n';
   }
   return 0;
 }
@@ -230,7 +208,8 @@ int main(int argc, char** argv) {
     auto s = config::load_file(*a.config);
     const auto& c = a.command;
     if (c.size() == 1 && c[0] == "init") return run_init(s, a);
-    if (c.size() == 2 && c[0] == "zone" && c[1] == "ds") return run_zone_ds(s);
+    if (c.size() == 2 && c[0] == "zone" && c[1] == "ds") return tools::print_zone_ds(s);
+    if (!c.empty() && c[0] == "dnssec") return tools::run_dnssec(s, std::span(c).subspan(1));
     if (c.size() == 2 && c[0] == "apikey" && c[1] == "create") return run_apikey_create(s, a);
     throw usage_error("unknown command: " + c[0]);
   } catch (const usage_error& e) {

@@ -174,3 +174,12 @@ TEST_CASE("config/ixfr_history: 200 by default, 0 allowed, bounded") {
   CHECK_THAT(error_of(base + "ixfr_history = 100001\n"), Catch::Matchers::Contains("ixfr_history"));
   CHECK_THAT(error_of(base + "ixfr_history = -1\n"), Catch::Matchers::Contains("ixfr_history"));
 }
+
+TEST_CASE("config/dnssec kek_file: default under state_dir, or as given") {
+  CHECK(parse("[paths]\nstate_dir = \"/srv/iotreg\"\n", "t", {}).dnssec.kek_file == "/srv/iotreg/dnssec/kek");
+  CHECK(parse("", "t", {}).dnssec.kek_file == "/var/lib/iotreg/dnssec/kek");
+  CHECK(parse("[dnssec]\nkek_file = \"/etc/iotreg/kek\"\n", "t", {}).dnssec.kek_file == "/etc/iotreg/kek");
+  CHECK(error_of("[dnssec]\nkek_file = \"\"\n") == "test.toml:2: dnssec.kek_file: must not be empty");
+  CHECK(error_of("[dnssec]\nkek = \"/x\"\n") == "test.toml:2: dnssec.kek: unknown key");
+  CHECK(error_of("[dnssec]\nkek_file = 3\n") == "test.toml:2: dnssec.kek_file: expected a string");
+}

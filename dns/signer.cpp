@@ -123,7 +123,6 @@ struct slot {
   wire_name owner;    ///< empty for NSEC3
   nsec3_hash hash{};  ///< NSEC3 only
   friend auto operator<=>(const slot&, const slot&) = default;
-  friend bool operator==(const slot&, const slot&) = default;
 };
 
 slot node_slot(name_view owner, std::uint16_t type) {
@@ -136,7 +135,6 @@ struct due_key {
   std::int64_t due = 0;
   slot s;
   friend auto operator<=>(const due_key&, const due_key&) = default;
-  friend bool operator==(const due_key&, const due_key&) = default;
 };
 
 // A persistent map (zone_data.hpp), so that apply() edits an O(1) copy and commits it with the

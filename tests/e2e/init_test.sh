@@ -73,45 +73,16 @@ bad_config() {  # bad_config WHAT KEY LINE: writes $E2E_DIR/bad.toml from stdin,
     assert_contains "$bin, $what: error names the key" "$out" "$key"
   done
 }
-bad_config "port not a number" "http_listen" 3 <<EOF
-# line 1
-[server]
-http_listen = "127.0.0.1:notaport"
-dns_listen  = "127.0.0.1:$E2E_DNS_PORT"
-[database]
-dsn = "$E2E_DSN"
-[paths]
-state_dir = "$E2E_STATE"
-[zone]
-name = "$E2E_ZONE."
-file = "$E2E_ZONE_FILE"
-EOF
-bad_config "unknown key (typo)" "dns_lisen" 4 <<EOF
-[server]
-http_listen = "127.0.0.1:$E2E_HTTP_PORT"
-# line 3
-dns_lisen  = "127.0.0.1:$E2E_DNS_PORT"
-[database]
-dsn = "$E2E_DSN"
-[paths]
-state_dir = "$E2E_STATE"
-[zone]
-name = "$E2E_ZONE."
-file = "$E2E_ZONE_FILE"
-EOF
-bad_config "wrong type" "allow_label_ids" 11 <<EOF
-[server]
-http_listen = "127.0.0.1:$E2E_HTTP_PORT"
-dns_listen  = "127.0.0.1:$E2E_DNS_PORT"
-[database]
-dsn = "$E2E_DSN"
-[paths]
-state_dir = "$E2E_STATE"
-[zone]
-name = "$E2E_ZONE."
-file = "$E2E_ZONE_FILE"
-allow_label_ids = "yes"
-EOF
+# Broken variants of the test's own configuration (lib.sh e2e_config_text, which documents the
+# line of each key).
+bad_config "port not a number" "http_listen" 3 < <(
+  echo "# line 1"
+  e2e_config_text | sed 's/^http_listen = .*/http_listen = "127.0.0.1:notaport"/'
+)
+bad_config "unknown key (typo)" "dns_lisen" 4 < <(e2e_config_text | sed 's/^dns_listen /# line 3\ndns_lisen /')
+bad_config "wrong type" "allow_label_ids" 11 < <(
+  e2e_config_text | sed 's/^allow_label_ids = .*/allow_label_ids = "yes"/'
+)
 bad_config "TOML syntax error" "bad.toml" 2 <<EOF
 [server]
 http_listen = "127.0.0.1:$E2E_HTTP_PORT

@@ -319,6 +319,26 @@ sql() { psql "$E2E_DSN" -X -q -v ON_ERROR_STOP=1 -tA -c "$1"; }
 # ---------------------------------------------------------------------------------------------
 # Setup, daemon, cleanup
 
+# e2e_config_text: prints the configuration e2e_setup writes (before E2E_EXTRA_CONFIG), one key a
+# line, so that tests can derive broken ones from it and know where each key is: [server]
+# http_listen (line 2), dns_listen (3); [database] dsn (5); [paths] state_dir (7); [zone] name (9),
+# file (10), allow_label_ids (11). Needs the variables e2e_setup sets.
+e2e_config_text() {
+  cat <<EOF
+[server]
+http_listen = "127.0.0.1:$E2E_HTTP_PORT"
+dns_listen  = "127.0.0.1:$E2E_DNS_PORT"
+[database]
+dsn = "$E2E_DSN"
+[paths]
+state_dir = "$E2E_STATE"
+[zone]
+name = "$E2E_ZONE."
+file = "$E2E_ZONE_FILE"
+allow_label_ids = ${E2E_ALLOW_LABELS:-false}
+EOF
+}
+
 # e2e_setup: temp dir, fresh database, config (ports chosen), no init yet.
 # Env knobs: E2E_ALLOW_LABELS=true|false (default false); E2E_EXTRA_CONFIG: lines appended to
 # the config after the [zone] table (bare keys land in [zone]; new tables may follow). "@DIR@"
@@ -360,19 +380,7 @@ e2e_setup() {
   E2E_HTTP_PORT=$(free_port)
   E2E_DNS_PORT=$(free_port)
   while [[ $E2E_DNS_PORT == "$E2E_HTTP_PORT" ]]; do E2E_DNS_PORT=$(free_port); done
-  cat >"$E2E_CONFIG" <<EOF
-[server]
-http_listen = "127.0.0.1:$E2E_HTTP_PORT"
-dns_listen  = "127.0.0.1:$E2E_DNS_PORT"
-[database]
-dsn = "$E2E_DSN"
-[paths]
-state_dir = "$E2E_STATE"
-[zone]
-name = "$E2E_ZONE."
-file = "$E2E_ZONE_FILE"
-allow_label_ids = ${E2E_ALLOW_LABELS:-false}
-EOF
+  e2e_config_text >"$E2E_CONFIG"
   if [[ -n ${E2E_EXTRA_CONFIG:-} ]]; then
     printf '%s\n' "${E2E_EXTRA_CONFIG//@DIR@/$E2E_DIR}" >>"$E2E_CONFIG"
   fi

@@ -31,34 +31,10 @@ wire make_query(const std::string& qname, ldns_rr_type type, bool edns = true, b
     ldns_pkt_set_edns_udp_size(p, 1232);
     ldns_pkt_set_edns_do(p, dnssec_ok);
   }
-  std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  REQUIRE(ldns_pkt2wire(&data, p, &size) == LDNS_STATUS_OK);
-  wire out(data, data + size);
-  std::free(data);
-  ldns_pkt_free(p);
-  return out;
+  return take_wire(p);
 }
 
-/// A parsed reply that frees itself.
-struct reply {
-  ldns_pkt* pkt = nullptr;
-  explicit reply(const wire& w) { REQUIRE(ldns_wire2pkt(&pkt, w.data(), w.size()) == LDNS_STATUS_OK); }
-  ~reply() { ldns_pkt_free(pkt); }
-  reply(const reply&) = delete;
-  reply& operator=(const reply&) = delete;
-
-  ldns_pkt_rcode rcode() const { return ldns_pkt_get_rcode(pkt); }
-  std::size_t count(ldns_rr_list* l, ldns_rr_type t) const {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < ldns_rr_list_rr_count(l); ++i) {
-      if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) == t) ++n;
-    }
-    return n;
-  }
-  std::size_t answers(ldns_rr_type t) const { return count(ldns_pkt_answer(pkt), t); }
-  std::size_t authority(ldns_rr_type t) const { return count(ldns_pkt_authority(pkt), t); }
-};
+using reply = parsed_message;
 
 /// The zone every test queries: three devices, signed now.
 struct fixture {
@@ -505,18 +481,10 @@ wire make_ixfr(std::uint32_t serial, bool edns = false) {
   REQUIRE(p != nullptr);
   ldns_pkt_set_id(p, 0x1995);
   if (edns) ldns_pkt_set_edns_udp_size(p, 1232);
-  ldns_rr* soa = nullptr;
-  const std::string text = zone_apex + " 3600 IN SOA ns1." + zone_apex + " hostmaster." + zone_apex + " " +
-                           std::to_string(serial) + " 3600 900 1209600 300";
-  REQUIRE(ldns_rr_new_frm_str(&soa, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK);
-  REQUIRE(ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, soa));
-  std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  REQUIRE(ldns_pkt2wire(&data, p, &size) == LDNS_STATUS_OK);
-  wire out(data, data + size);
-  std::free(data);
-  ldns_pkt_free(p);
-  return out;
+  push_rr(p, LDNS_SECTION_AUTHORITY,
+          zone_apex + " 3600 IN SOA ns1." + zone_apex + " hostmaster." + zone_apex + " " +
+              std::to_string(serial) + " 3600 900 1209600 300");
+  return take_wire(p);
 }
 
 /// One record as the tests compare them: SOAs by serial only, others in full.

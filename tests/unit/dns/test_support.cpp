@@ -1,6 +1,9 @@
 #include "test_support.hpp"
 
+#include "dns/rr_types.hpp"
 #include "dns/tlsa.hpp"
+#include "dns/zone_snapshot.hpp"
+#include "dns/zone_walk.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -8,9 +11,77 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
+#include <functional>
+#include <iterator>
 
 namespace iotreg::dns::test {
+
+std::set<rr_record> diffable_records(const zone_snapshot& z) {
+  namespace d = detail;
+  std::set<rr_record> out;
+  d::for_each_record(z.data(), [&](const d::rr_ref& r) {
+    if (r.type == d::rr_type::soa) return;
+    out.insert({d::wire_name(r.owner.begin(), r.owner.end()), r.type, r.ttl,
+                d::bytes(r.rdata.begin(), r.rdata.end())});
+  });
+  return out;
+}
+
+void replay_diff(std::set<rr_record>& records, const zone_diff& diff) {
+  CHECK(std::adjacent_find(diff.removed.begin(), diff.removed.end(), std::greater_equal<>()) ==
+        diff.removed.end());
+  CHECK(std::adjacent_find(diff.added.begin(), diff.added.end(), std::greater_equal<>()) == diff.added.end());
+  std::vector<rr_record> common;
+  std::set_intersection(diff.removed.begin(), diff.removed.end(), diff.added.begin(), diff.added.end(),
+                        std::back_inserter(common));
+  CHECK(common.empty());
+  for (const auto& r : diff.removed) {
+    CHECK(r.type != detail::rr_type::soa);
+    CHECK(records.erase(r) == 1);
+  }
+  for (const auto& r : diff.added) {
+    CHECK(r.type != detail::rr_type::soa);
+    CHECK(records.insert(r).second);
+  }
+}
+
+std::vector<std::uint8_t> take_wire(ldns_pkt* p) {
+  std::uint8_t* data = nullptr;
+  std::size_t size = 0;
+  const ldns_status status = ldns_pkt2wire(&data, p, &size);
+  ldns_pkt_free(p);
+  REQUIRE(status == LDNS_STATUS_OK);
+  std::vector<std::uint8_t> out(data, data + size);
+  std::free(data);
+  return out;
+}
+
+void push_rr(ldns_pkt* p, ldns_pkt_section section, const std::string& text) {
+  ldns_rr* rr = nullptr;
+  REQUIRE(ldns_rr_new_frm_str(&rr, text.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK);
+  REQUIRE(ldns_pkt_push_rr(p, section, rr));
+}
+
+parsed_message::parsed_message(const std::vector<std::uint8_t>& w) {
+  REQUIRE(ldns_wire2pkt(&pkt, w.data(), w.size()) == LDNS_STATUS_OK);
+}
+
+parsed_message::~parsed_message() { ldns_pkt_free(pkt); }
+
+namespace {
+std::size_t count_type(const ldns_rr_list* l, ldns_rr_type t) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < ldns_rr_list_rr_count(l); ++i) {
+    if (ldns_rr_get_type(ldns_rr_list_rr(l, i)) == t) ++n;
+  }
+  return n;
+}
+}  // namespace
+
+std::size_t parsed_message::answers(ldns_rr_type t) const { return count_type(ldns_pkt_answer(pkt), t); }
+std::size_t parsed_message::authority(ldns_rr_type t) const { return count_type(ldns_pkt_authority(pkt), t); }
 
 zone_parameters make_params() {
   zone_parameters p;

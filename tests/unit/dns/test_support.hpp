@@ -1,12 +1,17 @@
 #pragma once
-// Shared fixtures for the dns unit tests: a small zone, keys, devices, temp dirs, external tools.
+// Shared fixtures for the dns unit tests: a small zone, keys, devices, diff replay, temp dirs,
+// external tools.
 
 #include "dns/keys.hpp"
+#include "dns/ldns.hpp"
 #include "dns/signer.hpp"
+#include "dns/zone_diff.hpp"
 #include "dns/zone_parameters.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,6 +29,40 @@ std::vector<dnssec_key> make_keys(std::uint8_t algorithm = 13);
 device_record make_device(const std::string& id, int seed);
 change upsert(const std::string& id, int seed);
 change removal(const std::string& id);
+
+/// Every record of the zone but the apex SOA itself, as an IXFR journal sees it (zone_diff
+/// excludes the SOA).
+std::set<rr_record> diffable_records(const zone_snapshot& z);
+
+/// Checks the diff's shape (removed and added sorted, disjoint, no SOA; Catch2 CHECKs) and
+/// replays it on `records`: every removed record must be there, every added one must not.
+void replay_diff(std::set<rr_record>& records, const zone_diff& diff);
+
+/// The wire form of `p` (ldns_pkt2wire, REQUIREd to succeed); frees `p` in any case.
+std::vector<std::uint8_t> take_wire(ldns_pkt* p);
+
+/// Adds a record given in presentation form (e.g. a client's SOA for IXFR) to `section` of `p`;
+/// REQUIREs that it parses.
+void push_rr(ldns_pkt* p, ldns_pkt_section section, const std::string& text);
+
+/// A DNS message parsed by ldns (REQUIREd to parse), freed with the object.
+struct parsed_message {
+  ldns_pkt* pkt = nullptr;
+  explicit parsed_message(const std::vector<std::uint8_t>& w);
+  ~parsed_message();
+  parsed_message(const parsed_message&) = delete;
+  parsed_message& operator=(const parsed_message&) = delete;
+
+  ldns_pkt_rcode rcode() const { return ldns_pkt_get_rcode(pkt); }
+  /// Records of type `t` in the answer / authority section.
+  std::size_t answers(ldns_rr_type t) const;
+  std::size_t authority(ldns_rr_type t) const;
+  /// The TSIG record (ldns moves it out of the additional section), or nullptr.
+  ldns_rr* tsig() const { return ldns_pkt_tsig(pkt); }
+  /// The TSIG's Error field and MAC length. Precondition: tsig() != nullptr.
+  std::uint16_t tsig_error() const { return ldns_rdf2native_int16(ldns_rr_rdf(tsig(), 5)); }
+  std::size_t mac_size() const { return ldns_rdf_size(ldns_rr_rdf(tsig(), 3)) - 2; }
+};
 
 /// A fresh directory under the system temp dir, removed with everything in it.
 class temp_dir {

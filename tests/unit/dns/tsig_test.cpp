@@ -36,34 +36,16 @@ wire make_request(const std::string& qname, ldns_rr_type type, const char* name,
   REQUIRE(p != nullptr);
   ldns_pkt_set_id(p, 0x1234);
   if (!client_soa.empty()) {
-    ldns_rr* soa = nullptr;
-    REQUIRE(ldns_rr_new_frm_str(&soa, client_soa.c_str(), 0, nullptr, nullptr) == LDNS_STATUS_OK);
-    REQUIRE(ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, soa));
+    push_rr(p, LDNS_SECTION_AUTHORITY, client_soa);
   }
   if (name != nullptr) {
     REQUIRE(ldns_pkt_tsig_sign(p, name, key, 300, "hmac-sha256.", nullptr) == LDNS_STATUS_OK);
     if (mac != nullptr) *mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(p), 3));
   }
-  std::uint8_t* data = nullptr;
-  std::size_t size = 0;
-  REQUIRE(ldns_pkt2wire(&data, p, &size) == LDNS_STATUS_OK);
-  wire out(data, data + size);
-  std::free(data);
-  ldns_pkt_free(p);
-  return out;
+  return take_wire(p);
 }
 
-struct parsed {
-  ldns_pkt* pkt = nullptr;
-  explicit parsed(const wire& w) { REQUIRE(ldns_wire2pkt(&pkt, w.data(), w.size()) == LDNS_STATUS_OK); }
-  ~parsed() { ldns_pkt_free(pkt); }
-  parsed(const parsed&) = delete;
-  parsed& operator=(const parsed&) = delete;
-  int rcode() const { return ldns_pkt_get_rcode(pkt); }
-  ldns_rr* tsig() const { return ldns_pkt_tsig(pkt); }
-  std::uint16_t tsig_error() const { return ldns_rdf2native_int16(ldns_rr_rdf(tsig(), 5)); }
-  std::size_t mac_size() const { return ldns_rdf_size(ldns_rr_rdf(tsig(), 3)) - 2; }
-};
+using parsed = parsed_message;
 
 struct fixture {
   zone_signer signer{make_params(), make_keys()};

@@ -250,6 +250,9 @@ void read_zone(table_reader& r, zone_settings& z) {
       }
     }
   }
+  if (r.read_string("denial", z.denial) && z.denial != "nsec3" && z.denial != "nsec") {
+    r.fail(r.take("denial"), "denial", "must be \"nsec3\" or \"nsec\"");
+  }
   std::int64_t v = 0;
   if (r.read("batch_window_ms", v)) {
     if (v < 0 || v > 10000)

@@ -58,6 +58,7 @@ struct zone_settings {
   std::chrono::milliseconds batch_window{10};
   std::size_t batch_max = 1000;
   std::size_t ixfr_history = 200;  // diffs kept for IXFR (RFC 1995); 0: secondaries always get AXFR
+  std::string denial = "nsec3";    // "nsec3" (RFC 9276 parameters "1 0 0 -") or "nsec"
   std::chrono::seconds signature_validity = std::chrono::days(14);
   std::chrono::seconds signature_inception_offset = std::chrono::hours(1);
   // Refresh policy, see dns::zone_parameters. The loader sets margin and jitter from the

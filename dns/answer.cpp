@@ -1,6 +1,7 @@
 #include "dns/answer.hpp"
 
 #include "dns/nsec3_chain.hpp"
+#include "dns/nsec_chain.hpp"
 #include "dns/rr_types.hpp"
 
 #include <optional>
@@ -27,6 +28,23 @@ class builder {
     for (const auto& sig : r.rrsig) out.push_back({r.owner, rr_type::rrsig, z_.nsec3_ttl, sig});
   }
 
+  /// The NSEC RRset (with its RRSIGs) of the owner that matches or covers `name`, once per
+  /// owner in `added`.
+  void add_nsec_covering(std::vector<rr_ref>& out, name_view name,
+                         std::set<wire_name, canonical_less>& added) {
+    if (z_.nodes.empty()) return;
+    const auto it = nsec_predecessor_or_match(name);
+    const rrset* s = it->second.find(rr_type::nsec);
+    if (s == nullptr || !added.insert(it->first).second) return;
+    add_rrset(out, it->first, *s, true);
+  }
+
+  /// The owner `name` itself if it exists, else the one canonically before it (wrapping).
+  node_map::const_iterator nsec_predecessor_or_match(name_view name) const {
+    const auto it = z_.nodes.find(name);
+    return it != z_.nodes.end() ? it : nsec_predecessor(z_, name);
+  }
+
   /// SOA for a negative answer, with the negative TTL (RFC 2308 §3, RFC 9077).
   void add_negative_soa(answer& a) {
     const rrset* soa = z_.soa();
@@ -38,7 +56,12 @@ class builder {
   answer nodata(name_view qname) {
     answer a;
     add_negative_soa(a);
-    if (dnssec_) {
+    if (dnssec_ && z_.nsec) {
+      // RFC 4035 §3.1.3.1: the owner's NSEC (no such type in its bitmap); for an empty
+      // non-terminal, the NSEC covering it, whose next name lies below it (RFC 4035 §3.1.3.2).
+      std::set<wire_name, canonical_less> added;
+      add_nsec_covering(a.authority_section, qname, added);
+    } else if (dnssec_) {
       const auto it = z_.nsec3.find(nsec3_hash_of(qname));
       if (it != z_.nsec3.end()) add_nsec3(a.authority_section, it->second);
     }
@@ -50,12 +73,20 @@ class builder {
     answer a;
     a.rcode = rcode::nxdomain;
     add_negative_soa(a);
-    if (!dnssec_ || z_.nsec3.empty()) return a;
+    if (!dnssec_ || (!z_.nsec && z_.nsec3.empty())) return a;
     name_view encloser = qname;
     name_view next_closer = qname;
     while (!name_exists(z_, encloser) && label_count(encloser) > label_count(z_.apex)) {
       next_closer = encloser;
       encloser = parent_of(encloser);
+    }
+    if (z_.nsec) {
+      // RFC 4035 §3.1.3.2: the NSEC covering qname, and the one covering the wildcard at the
+      // closest encloser (often the same record).
+      std::set<wire_name, canonical_less> added;
+      add_nsec_covering(a.authority_section, qname, added);
+      add_nsec_covering(a.authority_section, prepend_label(std::string_view("*"), encloser), added);
+      return a;
     }
     std::set<nsec3_hash> added;
     const auto add_once = [&](nsec3_map::const_iterator it) {

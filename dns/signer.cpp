@@ -4,6 +4,7 @@
 #include "dns/ldns_error.hpp"
 #include "dns/names.hpp"
 #include "dns/nsec3_chain.hpp"
+#include "dns/nsec_chain.hpp"
 #include "dns/parallel.hpp"
 #include "dns/rr_types.hpp"
 #include "dns/rr_wire.hpp"
@@ -412,7 +413,8 @@ struct zone_signer::state {
     if (ns.empty()) throw std::invalid_argument("zone needs at least one NS");
     a.put(make_rrset(rr_type::ns, ttl, std::move(ns)));
     put_key_rrsets(a);
-    a.put(make_rrset(rr_type::nsec3param, ttl, {nsec3param_rdata()}));
+    if (params.denial == denial_mode::nsec3)
+      a.put(make_rrset(rr_type::nsec3param, ttl, {nsec3param_rdata()}));
     if (!params.apex_ca_der.empty()) {
       std::vector<bytes> cas;
       for (const auto& der : params.apex_ca_der) cas.push_back(pkix_ta_full_cert(der).to_wire());
@@ -551,15 +553,19 @@ void zone_signer::build(std::span<const device_record> devices, std::uint32_t se
   st.add_static_records(fixed);
   fixed[st.apex].put(st.soa_rrset(serial));
   auto all = state::merge(std::move(fixed), st.stage_devices(devices));
+  const std::uint32_t negative_ttl = std::min(st.params.minimum, st.params.default_ttl);
+  const bool nsec = st.params.denial == denial_mode::nsec;
+  if (nsec) add_nsec_records(all, negative_ttl);  // signed below with the rest
   // Signing from several threads: rrset_signer::sign only reads the keys (ldns_sign_public_buffer
   // makes its own digest and signature contexts per call), the validity window is set before.
   st.set_validity(now);
   st.sign_all(all);
   zone_data z;
   z.apex = st.apex;
-  z.nsec3_ttl = std::min(st.params.minimum, st.params.default_ttl);
+  z.nsec3_ttl = negative_ttl;
+  z.nsec = nsec;
   z.nodes = node_map::from_leaves(std::move(all));
-  rebuild_nsec3_chain(z, st.signer);
+  if (!nsec) rebuild_nsec3_chain(z, st.signer);
   due_index index = st.index_all(z);
   st.published = std::make_shared<const zone_snapshot>(std::move(z), serial);
   st.index = std::move(index);
@@ -616,15 +622,24 @@ void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, t
       touched.emplace(n.begin(), n.end());
     }
   }
-  update_nsec3_chain(z, touched, st.signer);
-  // The NSEC3 records update_nsec3_chain may have inserted, removed or re-signed: those of the
-  // touched names and the records just before them in the old and in the new chain (their next
-  // hashed owner changes when a successor comes or goes).
-  for (const auto& name : touched) {
-    const nsec3_hash h = nsec3_hash_of(name);
-    changed.insert(nsec3_slot(h));
-    if (!old.nsec3.empty()) changed.insert(nsec3_slot(nsec3_predecessor(old, h)->first));
-    if (!z.nsec3.empty()) changed.insert(nsec3_slot(nsec3_predecessor(z, h)->first));
+  if (z.nsec) {
+    // Only owners are in an NSEC chain (empty non-terminals are not): the edited ones.
+    name_set owners;
+    for (const auto& [owner, next] : edits) owners.insert(owner);
+    for (const auto& owner : update_nsec_chain(z, owners, st.signer)) {
+      changed.insert(node_slot(owner, rr_type::nsec));
+    }
+  } else {
+    update_nsec3_chain(z, touched, st.signer);
+    // The NSEC3 records update_nsec3_chain may have inserted, removed or re-signed: those of
+    // the touched names and the records just before them in the old and in the new chain
+    // (their next hashed owner changes when a successor comes or goes).
+    for (const auto& name : touched) {
+      const nsec3_hash h = nsec3_hash_of(name);
+      changed.insert(nsec3_slot(h));
+      if (!old.nsec3.empty()) changed.insert(nsec3_slot(nsec3_predecessor(old, h)->first));
+      if (!z.nsec3.empty()) changed.insert(nsec3_slot(nsec3_predecessor(z, h)->first));
+    }
   }
   // Due slots not re-signed above (key_of still says due) are re-signed as they are.
   for (const auto& entry : due) {
@@ -695,11 +710,13 @@ void zone_signer::set_keys(std::vector<zone_key> keys, std::uint32_t serial, tim
         a.put(st.soa_rrset(serial));
       }
     }
+    if (before.nsec) add_nsec_records(leaves, before.nsec3_ttl);  // the apex bitmap may change
     st.sign_all(leaves);
     z.apex = before.apex;
     z.nsec3_ttl = before.nsec3_ttl;
+    z.nsec = before.nsec;
     z.nodes = node_map::from_leaves(std::move(leaves));
-    rebuild_nsec3_chain(z, st.signer);
+    if (!z.nsec) rebuild_nsec3_chain(z, st.signer);
     // Every signature is new: a new index, and no diff (a journal starts over; secondaries
     // take one full transfer per ZSK rollover).
     due_index index = st.index_all(z);
@@ -719,13 +736,20 @@ void zone_signer::set_keys(std::vector<zone_key> keys, std::uint32_t serial, tim
     });
     name_set touched;
     touched.insert(z.apex);
-    update_nsec3_chain(z, touched, st.signer);  // the apex bitmap gains or loses CDS/CDNSKEY
     // Through commit(), like apply(), so that the diff and the refresh index see the change.
     std::set<slot> changed;
     for (const std::uint16_t t : {rr_type::dnskey, rr_type::cds, rr_type::cdnskey, rr_type::soa}) {
       changed.insert(node_slot(z.apex, t));
     }
-    changed.insert(nsec3_slot(nsec3_hash_of(z.apex)));
+    // The apex bitmap gains or loses CDS/CDNSKEY.
+    if (z.nsec) {
+      for (const auto& owner : update_nsec_chain(z, touched, st.signer)) {
+        changed.insert(node_slot(owner, rr_type::nsec));
+      }
+    } else {
+      update_nsec3_chain(z, touched, st.signer);
+      changed.insert(nsec3_slot(nsec3_hash_of(z.apex)));
+    }
     st.commit(before, std::move(z), changed, {}, current, serial);
   }
   st_ = std::move(next);

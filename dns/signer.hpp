@@ -64,7 +64,8 @@ class zone_signer {
   zone_signer(zone_signer&&) noexcept;
   zone_signer& operator=(zone_signer&&) noexcept;
 
-  /// Full build from every device: all RRsets, the NSEC3 chain ("1 0 0 -"), signatures on
+  /// Full build from every device: all RRsets, the denial chain (zone_parameters::denial: NSEC3
+  /// "1 0 0 -" with NSEC3PARAM, or an NSEC RRset at every owner), signatures on
   /// everything (DNSKEY by the KSKs, the rest by the ZSKs) valid from now - inception_offset to
   /// now + signature_validity, SOA serial `serial`. Duplicate device ids: the last one wins.
   /// Names, signatures and NSEC3 hashes are computed on every hardware thread (dns/parallel.hpp);
@@ -76,7 +77,8 @@ class zone_signer {
   /// Incremental update: applies `changes` in order (idempotent: an upsert with identical data
   /// and the removal of an absent device change nothing), re-signs only the changed RRsets,
   /// inserts/removes their NSEC3 records (and those of empty non-terminals such as
-  /// _device.<zone> as they appear or disappear), fixes and re-signs the predecessors, and sets
+  /// _device.<zone> as they appear or disappear; in NSEC mode their NSEC RRsets, empty
+  /// non-terminals having none), fixes and re-signs the predecessors, and sets
   /// the SOA serial to `serial` (re-signing the SOA once) if anything changed or the serial
   /// differs. When the serial differs it also re-signs every RRset due for refresh (see
   /// refresh()), so that a batch and a refresh share one serial. Nothing happens when neither
@@ -91,7 +93,7 @@ class zone_signer {
 
   /// Replaces the zone's keys (a rollover step): the DNSKEY RRset becomes the published keys,
   /// CDS/CDNSKEY the keys marked cds (both removed when none), signed by the signing KSKs, and
-  /// the apex NSEC3 type bitmap follows. If the set of signing ZSKs changes, every other RRset
+  /// the apex NSEC3 (or NSEC) type bitmap follows. If the set of signing ZSKs changes, every other RRset
   /// and NSEC3 record is re-signed by the new ZSKs (a full re-sign, on every core: rollovers are
   /// rare, and no signature by a ZSK that stopped signing may stay); otherwise only the apex key
   /// RRsets, the SOA and the apex NSEC3 (if its bitmap changed) are re-signed. The SOA serial

@@ -85,7 +85,10 @@ struct zone_data {
   wire_name apex;
   node_map nodes;
   nsec3_map nsec3;
-  std::uint32_t nsec3_ttl = 0;  ///< min(SOA MINIMUM, SOA TTL) (RFC 9077); also the negative TTL
+  std::uint32_t nsec3_ttl = 0;  ///< min(SOA MINIMUM, SOA TTL) (RFC 9077); also the NSEC and negative TTL
+  /// NSEC mode (zone_parameters::denial): every owner node holds an NSEC RRset (type 47) like
+  /// any other RRset, and `nsec3` stays empty. Otherwise no node holds NSEC.
+  bool nsec = false;
 
   const rrset* soa() const noexcept {
     const node* n = nodes.get(apex);

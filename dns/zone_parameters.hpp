@@ -10,6 +10,16 @@
 
 namespace iotreg::dns {
 
+/// How the zone proves that names and types do not exist (RFC 4035 §3.1.3, RFC 5155 §7.2).
+enum class denial_mode {
+  /// NSEC3 with the RFC 9276 parameters "1 0 0 -" (the default): the zone cannot be listed by
+  /// walking the chain without hashing guesses.
+  nsec3,
+  /// NSEC (RFC 4034 §4): plain next-name chain; simpler for validators and tools, and lets
+  /// anyone list the zone's names (device ids) by walking it.
+  nsec,
+};
+
 struct zone_parameters {
   std::string apex;                  ///< "iotregistry.test." (normalised or not; the signer normalises)
   std::uint32_t default_ttl = 3600;  ///< SOA, NS, DNSKEY, NSEC3PARAM, A/AAAA, CA TLSA
@@ -24,6 +34,7 @@ struct zone_parameters {
   std::vector<std::vector<std::uint8_t>> apex_ca_der;  ///< apex TLSA 0 0 0, one per CA (may be empty)
   std::chrono::seconds signature_validity = std::chrono::days(14);  ///< expiration = now + this
   std::chrono::seconds inception_offset = std::chrono::hours(1);    ///< inception = now - this
+  denial_mode denial = denial_mode::nsec3;                          ///< NSEC3PARAM only with nsec3
 
   // Signature refresh (zone_signer::refresh). Every RRSIG the signer publishes keeps at least
   // refresh_margin of validity, provided the owner calls refresh() (or apply() with a new serial)

@@ -23,6 +23,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -65,6 +66,10 @@ zone_parameters params() {
   p.soa_rname = "hostmaster." + apex;
   p.ns = {"ns1." + apex};
   p.addresses = {{"ns1." + apex, "127.0.0.1"}};
+  // BENCH_DENIAL=nsec: the NSEC chain instead of the default NSEC3.
+  if (const char* d = std::getenv("BENCH_DENIAL"); d != nullptr && std::string_view(d) == "nsec") {
+    p.denial = denial_mode::nsec;
+  }
   return p;
 }
 

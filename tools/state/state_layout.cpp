@@ -61,6 +61,7 @@ dns::zone_parameters make_zone_parameters(const config::settings& s, const ca_ma
   for (const auto& a : z.addresses) p.addresses.emplace_back(a.owner, a.address);
   p.root_ca_der = ca.root.der();
   p.apex_ca_der = {ca.root.der(), ca.issuing.cert.der()};
+  p.denial = z.denial == "nsec" ? dns::denial_mode::nsec : dns::denial_mode::nsec3;
   p.signature_validity = z.signature_validity;
   p.inception_offset = z.signature_inception_offset;
   p.refresh_margin = z.signature_refresh_margin;

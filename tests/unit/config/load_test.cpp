@@ -175,6 +175,15 @@ TEST_CASE("config/ixfr_history: 200 by default, 0 allowed, bounded") {
   CHECK_THAT(error_of(base + "ixfr_history = -1\n"), Catch::Matchers::Contains("ixfr_history"));
 }
 
+TEST_CASE("config/zone denial: nsec3 by default, nsec as an option") {
+  const std::string base = "[zone]\nname = \"z.test\"\n";
+  CHECK(parse(base, "test.toml").zone.denial == "nsec3");
+  CHECK(parse(base + "denial = \"nsec\"\n", "test.toml").zone.denial == "nsec");
+  CHECK(parse(base + "denial = \"nsec3\"\n", "test.toml").zone.denial == "nsec3");
+  CHECK(error_of(base + "denial = \"NSEC5\"\n") == "test.toml:3: zone.denial: must be \"nsec3\" or \"nsec\"");
+  CHECK(error_of(base + "denial = 3\n") == "test.toml:3: zone.denial: expected a string");
+}
+
 TEST_CASE("config/dnssec kek_file: default under state_dir, or as given") {
   CHECK(parse("[paths]\nstate_dir = \"/srv/iotreg\"\n", "t", {}).dnssec.kek_file == "/srv/iotreg/dnssec/kek");
   CHECK(parse("", "t", {}).dnssec.kek_file == "/var/lib/iotreg/dnssec/kek");

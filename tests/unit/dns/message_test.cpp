@@ -36,11 +36,17 @@ wire make_query(const std::string& qname, ldns_rr_type type, bool edns = true, b
 
 using reply = parsed_message;
 
+zone_parameters params_with(denial_mode denial) {
+  auto p = make_params();
+  p.denial = denial;
+  return p;
+}
+
 /// The zone every test queries: three devices, signed now.
 struct fixture {
-  zone_signer signer{make_params(), make_keys()};
+  zone_signer signer;
   std::shared_ptr<const zone_snapshot> zone;
-  fixture() {
+  explicit fixture(denial_mode denial = denial_mode::nsec3) : signer(params_with(denial), make_keys()) {
     signer.build(
         std::vector<device_record>{make_device("dev-1", 1), make_device("dev-2", 2), make_device("dev-3", 3)},
         77, std::chrono::system_clock::now());
@@ -682,4 +688,110 @@ TEST_CASE("message/IXFR of a big diff spans several messages") {
   const auto msgs = handle_message(after.get(), make_ixfr(100), ctx);
   CHECK(msgs.size() > 5);
   CHECK(transfer_records(msgs) == expected_ixfr({d}, 101));
+}
+
+namespace {
+
+/// The NSEC records of the authority section, by ldns.
+std::vector<ldns_rr*> nsecs_of(const reply& r) {
+  std::vector<ldns_rr*> out;
+  ldns_rr_list* auth = ldns_pkt_authority(r.pkt);
+  for (std::size_t i = 0; i < ldns_rr_list_rr_count(auth); ++i) {
+    if (ldns_rr_get_type(ldns_rr_list_rr(auth, i)) == LDNS_RR_TYPE_NSEC)
+      out.push_back(ldns_rr_list_rr(auth, i));
+  }
+  return out;
+}
+
+/// True if some NSEC in `nsecs` covers `name` (owner < name < next, ldns_nsec_covers_name).
+bool covered(const std::vector<ldns_rr*>& nsecs, const std::string& name) {
+  ldns_rdf* n = ldns_dname_new_frm_str(name.c_str());
+  bool yes = false;
+  for (ldns_rr* rr : nsecs) yes = yes || ldns_nsec_covers_name(rr, n);
+  ldns_rdf_deep_free(n);
+  return yes;
+}
+
+}  // namespace
+
+TEST_CASE("message/NSEC mode: NXDOMAIN proves the name and the wildcard absent") {
+  fixture f(denial_mode::nsec);
+  // (qname, closest encloser)
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"nope._device." + zone_apex, "_device." + zone_apex},
+      {"a.b.c.dev-1._device." + zone_apex, "dev-1._device." + zone_apex},
+      {"zzz." + zone_apex, zone_apex},
+      {"aaa." + zone_apex, zone_apex}};
+  for (const auto& [qname, encloser] : cases) {
+    INFO(qname);
+    const reply r(f.ask_one(make_query(qname, LDNS_RR_TYPE_TLSA)));
+    CHECK(r.rcode() == LDNS_RCODE_NXDOMAIN);
+    CHECK(r.answers(LDNS_RR_TYPE_TLSA) == 0);
+    CHECK(r.authority(LDNS_RR_TYPE_SOA) == 1);
+    CHECK(r.authority(LDNS_RR_TYPE_NSEC3) == 0);
+    const auto nsecs = nsecs_of(r);
+    CHECK(nsecs.size() >= 1);
+    CHECK(nsecs.size() <= 2);
+    CHECK(r.authority(LDNS_RR_TYPE_RRSIG) == nsecs.size() + 1);
+    CHECK(covered(nsecs, qname));
+    CHECK(covered(nsecs, "*." + encloser));
+    ldns_rr_list* keys = fetch_keys(f);
+    CHECK(verify_section(ldns_pkt_authority(r.pkt), keys) == nsecs.size() + 1);
+    ldns_rr_list_deep_free(keys);
+  }
+  SECTION("without DO: no NSEC, no RRSIG") {
+    const reply r(f.ask_one(make_query("nope._device." + zone_apex, LDNS_RR_TYPE_TLSA, true, false)));
+    CHECK(r.rcode() == LDNS_RCODE_NXDOMAIN);
+    CHECK(r.authority(LDNS_RR_TYPE_NSEC) == 0);
+    CHECK(r.authority(LDNS_RR_TYPE_RRSIG) == 0);
+  }
+}
+
+TEST_CASE("message/NSEC mode: NODATA carries the matching or covering NSEC") {
+  fixture f(denial_mode::nsec);
+  SECTION("an owner without the type: its own NSEC, whose bitmap lacks it") {
+    for (const std::string& qname : {"dev-2._device." + zone_apex, zone_apex, "device." + zone_apex}) {
+      INFO(qname);
+      const reply r(f.ask_one(make_query(qname, LDNS_RR_TYPE_TXT)));
+      CHECK(r.rcode() == LDNS_RCODE_NOERROR);
+      CHECK(ldns_pkt_ancount(r.pkt) == 0);
+      const auto nsecs = nsecs_of(r);
+      REQUIRE(nsecs.size() == 1);
+      ldns_rdf* owner = ldns_dname_new_frm_str(qname.c_str());
+      CHECK(ldns_dname_compare(ldns_rr_owner(nsecs[0]), owner) == 0);
+      ldns_rdf_deep_free(owner);
+      CHECK_FALSE(ldns_nsec_bitmap_covers_type(ldns_nsec_get_bitmap(nsecs[0]), LDNS_RR_TYPE_TXT));
+      CHECK(ldns_nsec_bitmap_covers_type(ldns_nsec_get_bitmap(nsecs[0]), LDNS_RR_TYPE_NSEC));
+      CHECK(ldns_nsec_bitmap_covers_type(ldns_nsec_get_bitmap(nsecs[0]), LDNS_RR_TYPE_RRSIG));
+      CHECK(r.authority(LDNS_RR_TYPE_RRSIG) == 2);
+      for (std::size_t i = 0; i < ldns_rr_list_rr_count(ldns_pkt_authority(r.pkt)); ++i) {
+        CHECK(ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_authority(r.pkt), i)) == 300);
+      }
+      ldns_rr_list* keys = fetch_keys(f);
+      CHECK(verify_section(ldns_pkt_authority(r.pkt), keys) == 2);
+      ldns_rr_list_deep_free(keys);
+    }
+  }
+  SECTION("an empty non-terminal: the NSEC covering it, whose next name is below it") {
+    const std::string qname = "_device." + zone_apex;
+    const reply r(f.ask_one(make_query(qname, LDNS_RR_TYPE_TXT)));
+    CHECK(r.rcode() == LDNS_RCODE_NOERROR);
+    const auto nsecs = nsecs_of(r);
+    REQUIRE(nsecs.size() == 1);
+    CHECK(covered(nsecs, qname));
+    ldns_rdf* ent = ldns_dname_new_frm_str(qname.c_str());
+    CHECK(ldns_dname_is_subdomain(ldns_rr_rdf(nsecs[0], 0), ent));
+    ldns_rdf_deep_free(ent);
+    CHECK(r.authority(LDNS_RR_TYPE_RRSIG) == 2);
+  }
+  SECTION("qtype NSEC at an owner is an answer") {
+    const reply r(f.ask_one(make_query("dev-1._device." + zone_apex, LDNS_RR_TYPE_NSEC)));
+    CHECK(r.answers(LDNS_RR_TYPE_NSEC) == 1);
+    CHECK(r.answers(LDNS_RR_TYPE_RRSIG) == 1);
+  }
+  SECTION("no NSEC3PARAM at the apex") {
+    const reply r(f.ask_one(make_query(zone_apex, LDNS_RR_TYPE_NSEC3PARAM)));
+    CHECK(r.answers(LDNS_RR_TYPE_NSEC3PARAM) == 0);
+    CHECK(r.authority(LDNS_RR_TYPE_NSEC) == 1);
+  }
 }

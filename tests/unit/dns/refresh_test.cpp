@@ -139,6 +139,8 @@ TEST_CASE("refresh/the diff of one new device holds exactly what changed") {
 TEST_CASE("refresh/diffs replay exactly, over random changes and refreshes") {
   // Short validity so that refreshes happen often among the changes.
   auto p = make_params();
+  p.denial = GENERATE(denial_mode::nsec3, denial_mode::nsec);
+  INFO("denial mode " << static_cast<int>(p.denial));
   p.signature_validity = 24h;
   p.refresh_margin = 6h;
   p.refresh_interval = 1h;

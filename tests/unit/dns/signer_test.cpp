@@ -213,6 +213,9 @@ TEST_CASE("signer/constructor validates parameters and keys") {
 TEST_CASE("signer/incremental equals full build") {
   // Same `now` for both paths so that RRSIG times match; only signature bytes differ.
   const auto now = std::chrono::system_clock::now();
+  auto params = make_params();
+  params.denial = GENERATE(denial_mode::nsec3, denial_mode::nsec);
+  INFO("denial mode " << static_cast<int>(params.denial));
   auto keys = make_keys();
   temp_dir dir;
   keys[0].save(dir.path() / "ksk");
@@ -221,7 +224,7 @@ TEST_CASE("signer/incremental equals full build") {
   keys2.push_back(dnssec_key::load(dir.path() / "ksk", zone_apex));
   keys2.push_back(dnssec_key::load(dir.path() / "zsk", zone_apex));
 
-  zone_signer incremental(make_params(), std::move(keys));
+  zone_signer incremental(params, std::move(keys));
   incremental.build({}, 1, now);
   CHECK_FALSE(has_nsec3_for(*incremental.snapshot(), "_device.iotregistry.test."));
 
@@ -247,7 +250,7 @@ TEST_CASE("signer/incremental equals full build") {
   }
   std::vector<device_record> devices;
   for (const auto& [id, seed] : model) devices.push_back(make_device(id, seed));
-  zone_signer full(make_params(), std::move(keys2));
+  zone_signer full(params, std::move(keys2));
   full.build(devices, serial, now);
 
   const auto inc = incremental.snapshot();

@@ -342,6 +342,32 @@ void read_ca(table_reader& r, ca_settings& c) {
     r.fail(r.take("issuing_common_name"), "issuing_common_name", "must not be empty");
 }
 
+void read_dnssec_policy(table_reader& r, dnssec_settings& d) {
+  std::int64_t alg = 0;
+  if (r.read("algorithm", alg)) {
+    if (alg != 13 && alg != 15 && alg != 8)
+      r.fail(r.take("algorithm"), "algorithm", "must be 13 (ECDSAP256SHA256), 15 (ED25519) or 8 (RSASHA256)");
+    d.algorithm = static_cast<std::uint8_t>(alg);
+  }
+  std::int64_t v = 0;
+  auto read_span = [&](std::string_view key, std::chrono::seconds& out, std::int64_t unit, std::int64_t min,
+                       std::int64_t max) {
+    if (!r.read(key, v)) return;
+    if (v < min || v > max)
+      r.fail(r.take(key), key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    out = std::chrono::seconds(v * unit);
+  };
+  constexpr std::int64_t day = 86400;
+  read_span("zsk_lifetime_days", d.zsk_lifetime, day, 1, 3650);
+  read_span("ksk_lifetime_days", d.ksk_lifetime, day, 0, 36500);
+  read_span("propagation_delay_seconds", d.propagation_delay, 1, 0, 7 * day);
+  read_span("publish_safety_seconds", d.publish_safety, 1, 0, 30 * day);
+  read_span("retire_safety_seconds", d.retire_safety, 1, 0, 30 * day);
+  read_span("parent_ds_ttl_seconds", d.parent_ds_ttl, 1, 0, 30 * day);
+  read_span("parent_propagation_delay_seconds", d.parent_propagation_delay, 1, 0, 30 * day);
+  read_span("policy_interval_seconds", d.policy_interval, 1, 1, day);
+}
+
 // Defaults that depend on the zone name, and cross-field checks.
 void complete(settings& s) {
   if (s.dnssec.kek_file.empty()) s.dnssec.kek_file = s.paths.state_dir / "dnssec" / "kek";
@@ -413,7 +439,8 @@ settings parse(std::string_view toml_text, const std::string& origin, const envi
   if (auto* t = top.sub_table("database")) {
     table_reader r(*t, "database", origin);
     r.read_string("dsn", s.database.dsn);
-    r.read_unsigned("pool_size", s.database.pool_size, 1, 1000);
+    // 2 at least: the DNSSEC key policy step holds a lock on one connection while it uses another.
+    r.read_unsigned("pool_size", s.database.pool_size, 2, 1000);
     r.reject_unknown();
   }
   if (auto* t = top.sub_table("paths")) {
@@ -443,6 +470,7 @@ settings parse(std::string_view toml_text, const std::string& origin, const envi
       if (file.empty()) r.fail(r.take("kek_file"), "kek_file", "must not be empty");
       s.dnssec.kek_file = file;
     }
+    read_dnssec_policy(r, s.dnssec);
     r.reject_unknown();
   }
   if (auto* t = top.sub_table("ca")) {

@@ -80,6 +80,17 @@ struct dnssec_settings {
   // 32 bytes (raw or 64 hex digits), mode 0600 or stricter; "" in the file means the default
   // <state_dir>/dnssec/kek. A systemd credential named iotreg-kek ($CREDENTIALS_DIRECTORY) wins.
   std::filesystem::path kek_file;
+  // Key policy (dns::key_policy, RFC 7583 timing); the DNSKEY TTL, the largest TTL and the
+  // signature validity come from [zone].
+  std::uint8_t algorithm = 13;  // of a new zone's keys: 13, 15 or 8 (successors keep the zone's)
+  std::chrono::seconds zsk_lifetime = std::chrono::days(90);
+  std::chrono::seconds ksk_lifetime = std::chrono::days(365);  // zero: manual rollovers only
+  std::chrono::seconds propagation_delay{300};                 // primary to every secondary
+  std::chrono::seconds publish_safety{3600};
+  std::chrono::seconds retire_safety{3600};
+  std::chrono::seconds parent_ds_ttl{86400};
+  std::chrono::seconds parent_propagation_delay{3600};
+  std::chrono::seconds policy_interval{120};  // longest gap between two policy steps
 };
 
 struct ca_settings {

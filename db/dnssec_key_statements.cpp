@@ -47,6 +47,8 @@ constexpr statement all[] = {
     // two-int form, with a constant of iotreg's own (migrate.cpp uses the bigint form) and the
     // zone's hash.
     {dnssec_keys_lock_zone, "SELECT pg_advisory_xact_lock(1768912231, hashtext($1))"},
+    // The same lock, not waiting: the key policy step of one node at a time (with_zone_lock).
+    {dnssec_keys_try_lock_zone, "SELECT pg_try_advisory_xact_lock(1768912231, hashtext($1))"},
 
     {dnssec_keys_count, "SELECT count(*) FROM dnssec_keys WHERE zone = $1"},
 

@@ -132,4 +132,14 @@ bool pg_dnssec_key_store::mark_ds_seen(std::string_view zone, std::uint16_t key_
   });
 }
 
+bool pg_dnssec_key_store::with_zone_lock(std::string_view zone, const std::function<void()>& f) {
+  if (pool_.size() < 2)
+    throw std::logic_error("the DNSSEC key policy lock needs a database pool of at least 2 connections");
+  return with_transaction(pool_, [&](pqxx::work& tx) {
+    if (!tx.exec_prepared1(stmt::dnssec_keys_try_lock_zone, str(zone))[0].as<bool>()) return false;
+    f();
+    return true;
+  });
+}
+
 }  // namespace iotreg::db

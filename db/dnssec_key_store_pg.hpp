@@ -24,6 +24,11 @@ class pg_dnssec_key_store final : public registry::dnssec_key_store {
                                registry::time_point at) override;
   bool clear_rollover_request(std::int64_t id) override;
   bool mark_ds_seen(std::string_view zone, std::uint16_t key_tag, registry::time_point at) override;
+  /// The transaction-scoped advisory lock of insert_first_keys, taken without waiting
+  /// (pg_try_advisory_xact_lock) in a transaction that stays open while `f` runs: a crashed node
+  /// never keeps it. Holds one pooled connection while `f` leases others, so the pool needs at
+  /// least two. @throws std::logic_error if the pool has fewer (nothing is run).
+  bool with_zone_lock(std::string_view zone, const std::function<void()>& f) override;
 
  private:
   pool& pool_;

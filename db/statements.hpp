@@ -39,6 +39,7 @@ inline constexpr const char* api_key_count_active = "api_key_count_active";
 inline constexpr const char* dnssec_keys_list = "dnssec_keys_list";
 inline constexpr const char* dnssec_keys_insert = "dnssec_keys_insert";
 inline constexpr const char* dnssec_keys_lock_zone = "dnssec_keys_lock_zone";
+inline constexpr const char* dnssec_keys_try_lock_zone = "dnssec_keys_try_lock_zone";
 inline constexpr const char* dnssec_keys_count = "dnssec_keys_count";
 inline constexpr const char* dnssec_keys_update_timeline = "dnssec_keys_update_timeline";
 inline constexpr const char* dnssec_keys_request_rollover = "dnssec_keys_request_rollover";

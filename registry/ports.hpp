@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -100,6 +101,17 @@ class dnssec_key_store {
   /// Records that the parent publishes the DS of the zone's KSK `key_tag` (the first time only;
   /// a later call keeps the first time). @returns false if the zone has no KSK with that tag.
   virtual bool mark_ds_seen(std::string_view zone, std::uint16_t key_tag, time_point at) = 0;
+
+  /// Runs `f` while holding the zone's key-policy lock, shared by every node using the same
+  /// database, so that two nodes never both generate a successor. Does not wait: @returns false,
+  /// without running `f`, if another holder has the lock. `f` uses the store's other methods (on
+  /// other connections). The default, for single-process stores, just runs `f`.
+  /// @throws what `f` throws (the lock is released).
+  virtual bool with_zone_lock(std::string_view zone, const std::function<void()>& f) {
+    (void)zone;
+    f();
+    return true;
+  }
 };
 
 class api_key_store {

@@ -61,10 +61,31 @@ void zone_publisher::rebuild() {
     records.push_back({d.device_id, {{d.tlsa.usage, d.tlsa.selector, d.tlsa.matching, d.tlsa.association}}});
   }
   std::uint32_t serial = next_serial();  // continues above a serial this process already used
-  signer_.build(records, serial, now_());
+  const time_point now = now_();
+  std::optional<std::vector<dns::zone_key>> keys;
+  if (keys_) {
+    // The keys as the policy wants them now; after a failure the signer may hold keys that were
+    // never published, so they are set again either way.
+    keys = keys_->step(now, true);
+    signer_.set_keys(std::move(*keys), serial, now);
+  }
+  signer_.build(records, serial, now);
   publish(signer_.snapshot(), serial, {}, true, nullptr);
+  if (keys_) keys_->applied();
   logger()->info("zone {} built from the database: {} devices, serial {}", settings_.zone, records.size(),
                  serial);
+}
+
+void zone_publisher::apply_key_policy() {
+  const time_point now = now_();
+  auto keys = keys_->step(now);
+  if (!keys) return;
+  const std::size_t count = keys->size();
+  std::uint32_t serial = next_serial();
+  signer_.set_keys(std::move(*keys), serial, now);
+  publish(signer_.snapshot(), serial, {}, false, signer_.last_diff());
+  keys_->applied();
+  logger()->info("zone {}: key set changed ({} keys in the zone), serial {}", settings_.zone, count, serial);
 }
 
 std::size_t zone_publisher::publish_pending() {
@@ -148,6 +169,12 @@ std::chrono::milliseconds zone_publisher::wake_delay() const {
     const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(*next - now_());
     delay = std::min(delay, std::max(until, std::chrono::milliseconds::zero()));
   }
+  if (keys_) {
+    const auto now = now_();
+    const auto due = keys_->next_due();
+    delay = due <= now ? std::chrono::milliseconds::zero()
+                       : std::min(delay, std::chrono::ceil<std::chrono::milliseconds>(due - now));
+  }
   return delay;
 }
 
@@ -208,6 +235,7 @@ void zone_publisher::stop() {
 
 std::size_t zone_publisher::step() {
   // Drain: keep going while full batches come back, so a burst does not wait for wake-ups.
+  if (keys_ && now_() >= keys_->next_due()) apply_key_policy();
   std::size_t total = 0;
   for (;;) {
     std::size_t n = publish_pending();

@@ -10,6 +10,7 @@
 
 #include "dns/journal.hpp"
 #include "dns/signer.hpp"
+#include "registry/key_manager.hpp"
 #include "registry/ports.hpp"
 
 #include <atomic>
@@ -60,6 +61,13 @@ class zone_publisher {
   zone_publisher(const zone_publisher&) = delete;
   zone_publisher& operator=(const zone_publisher&) = delete;
 
+  /// Lets `km` drive the zone's keys (RFC 7583 rollovers): rebuild() starts from the keys it
+  /// gives, and step() runs it whenever km->next_due() has come, publishing a key change as a
+  /// serial of its own (database, IXFR diff, zone file, snapshot, on_published) like any other.
+  /// Without one, the keys stay those the signer was built with. `km` must outlive the
+  /// publisher; it is used on the thread that publishes only. Call before rebuild().
+  void set_key_manager(key_manager* km) noexcept { keys_ = km; }
+
   /// Builds the whole zone from the database with a serial above the last one published, and
   /// publishes it. Blocking; call before start(). @throws on database or signing failure.
   void rebuild();
@@ -100,7 +108,8 @@ class zone_publisher {
   /// True if the newest snapshot has not been written to the zone file yet.
   bool zone_file_pending() const noexcept { return file_pending_; }
 
-  /// One turn of the signer thread: publishes every pending change and re-signs the RRsets whose
+  /// One turn of the signer thread: runs the key policy if due (a key change is a serial of its
+  /// own, published first), publishes every pending change and re-signs the RRsets whose
   /// signatures are due for refresh at now() (the first batch and the refresh share one serial;
   /// with no change pending, a refresh alone makes a new serial). @returns the changes published.
   std::size_t step();
@@ -108,10 +117,13 @@ class zone_publisher {
  private:
   void run();
   std::uint32_t next_serial();
+  /// Runs the key manager at now() and publishes the zone with the keys it returns, if any.
+  void apply_key_policy();
   /// `diff` leads from the previous serial to `serial` (IXFR); nullptr for a full build.
   void publish(std::shared_ptr<const dns::zone_snapshot> snap, std::uint32_t serial,
                const std::vector<std::int64_t>& ids, bool full_build, const dns::zone_diff* diff);
-  /// How long the thread may sleep: until a zone file write or a signature refresh is due, at most
+  /// How long the thread may sleep: until a zone file write, a signature refresh or a key policy
+  /// step is due, at most
   /// poll_interval and the signer's refresh interval.
   std::chrono::milliseconds wake_delay() const;
   /// Writes `snap` to the zone file if due (or `force`); else leaves the write pending.
@@ -123,6 +135,7 @@ class zone_publisher {
   zone_store& store_;
   dns::zone_signer signer_;
   clock_fn now_;
+  key_manager* keys_ = nullptr;
   std::function<void(std::uint32_t)> on_published_;
   std::atomic<std::shared_ptr<const dns::zone_snapshot>> current_;
   std::atomic<std::shared_ptr<const dns::journal>> journal_;

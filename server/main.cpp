@@ -13,6 +13,7 @@
 #include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
 #include "registry/dnssec_keyring.hpp"
+#include "registry/key_manager.hpp"
 #include "registry/registry_service.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
@@ -55,17 +56,19 @@ int run(const config::settings& s) {
   tools::state_layout layout(s.paths.state_dir);
   auto ca = tools::load_ca_material(layout);
   // The zone's keys come from the database, shared by every node, opened with this node's KEK.
+  // The key manager then drives them by the key policy (rollovers), on the publisher's thread.
   std::vector<dns::dnssec_key> zone_keys;
-  {
-    db::pg_dnssec_key_store key_store(pool);
-    const auto kek = tools::load_kek(s);
-    for (auto& k : registry::load_dnssec_keys(key_store, kek, s.zone.name, registry::clock::now())) {
-      log->info("zone {}: DNSSEC key {} ({}, algorithm {}) loaded", s.zone.name, k.record.key_tag,
-                to_string(k.record.role), int{k.record.algorithm});
-      zone_keys.push_back(std::move(k.key));
-    }
+  db::pg_dnssec_key_store key_store(pool);
+  const auto kek = tools::load_kek(s);
+  for (auto& k : registry::load_dnssec_keys(key_store, kek, s.zone.name, registry::clock::now())) {
+    log->info("zone {}: DNSSEC key {} ({}, algorithm {}) loaded", s.zone.name, k.record.key_tag,
+              to_string(k.record.role), int{k.record.algorithm});
+    zone_keys.push_back(std::move(k.key));
   }
   dns::zone_signer signer(tools::make_zone_parameters(s, ca), std::move(zone_keys));
+  registry::key_manager key_manager(
+      {.zone = s.zone.name, .policy = tools::make_key_policy(s), .poll_interval = s.dnssec.policy_interval},
+      key_store, kek);
 
   db::pg_zone_store zones(pool);
   db::pg_device_store devices(pool);
@@ -77,6 +80,7 @@ int run(const config::settings& s) {
                                       .batch_max = s.zone.batch_max,
                                       .ixfr_history = s.zone.ixfr_history},
                                      zones, std::move(signer));
+  publisher.set_key_manager(&key_manager);
   publisher.rebuild();
   // Changes committed before a crash but never published are picked up at once.
   publisher.publish_pending();

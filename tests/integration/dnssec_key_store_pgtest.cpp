@@ -194,3 +194,30 @@ TEST_CASE("dnssec_key_store/update_timeline, rollover request, ds_seen", "[pg][d
     CHECK(ksk_id == store.list(zone_a)[0].id);
   }
 }
+
+TEST_CASE("dnssec_key_store/with_zone_lock: one holder per zone across nodes", "[pg][dnssec]") {
+  fresh_db d;
+  db::pg_dnssec_key_store node1{d.pool()};
+  db::pool other_pool(d.dsn(), 2);  // another node: its own connections
+  db::pg_dnssec_key_store node2{other_pool};
+
+  bool ran = false, inner_a = true, inner_b = false;
+  CHECK(node1.with_zone_lock(zone_a, [&] {
+    ran = true;
+    CHECK(node1.insert(sample_key(zone_a, 7, dnssec_key_role::zsk)));  // the store works inside
+    inner_a = node2.with_zone_lock(zone_a, [] { FAIL("ran under another holder's lock"); });
+    inner_b = node2.with_zone_lock(zone_b, [] {});
+  }));
+  CHECK(ran);
+  CHECK_FALSE(inner_a);  // held by node 1: not run, no wait
+  CHECK(inner_b);        // other zones are not locked
+  CHECK(node2.list(zone_a).size() == 1);
+  CHECK(node2.with_zone_lock(zone_a, [] {}));  // released at the end
+
+  CHECK_THROWS_AS(node1.with_zone_lock(zone_a, [] { throw std::runtime_error("boom"); }), std::runtime_error);
+  CHECK(node2.with_zone_lock(zone_a, [] {}));  // released after an exception too
+
+  db::pool tiny(d.dsn(), 1);
+  db::pg_dnssec_key_store small{tiny};
+  CHECK_THROWS_AS(small.with_zone_lock(zone_a, [] {}), std::logic_error);
+}

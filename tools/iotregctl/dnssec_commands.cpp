@@ -22,8 +22,6 @@ using registry::dnssec_key_role;
 
 namespace {
 
-constexpr std::uint8_t default_algorithm = 13;  // ECDSAP256SHA256 (RFC 8624: MUST sign)
-
 bool reached(const std::optional<registry::time_point>& t, registry::time_point now) {
   return t && *t <= now;
 }
@@ -90,9 +88,9 @@ std::vector<dnssec_key_record> first_keys(const config::settings& s, const state
       say("importing " + role_upper(w.role) + " " + std::to_string(key.key_tag()) + " from " +
           w.file.string());
     } else {
-      auto key = registry::generate_dnssec_key(default_algorithm, w.role, s.zone.name, out);
+      auto key = registry::generate_dnssec_key(s.dnssec.algorithm, w.role, s.zone.name, out);
       out.push_back(registry::seal_dnssec_key(key, kek, in_service));
-      say("created " + role_upper(w.role) + " (algorithm " + std::to_string(default_algorithm) +
+      say("created " + role_upper(w.role) + " (algorithm " + std::to_string(s.dnssec.algorithm) +
           ", key tag " + std::to_string(key.key_tag()) + ")");
     }
   }

@@ -1,5 +1,6 @@
 #include "tools/state/state_layout.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace iotreg::tools {
@@ -73,6 +74,24 @@ dns::zone_parameters make_zone_parameters(const config::settings& s, const ca_ma
 void ensure_directory(const fs::path& dir, fs::perms mode) {
   fs::create_directories(dir);
   fs::permissions(dir, mode, fs::perm_options::replace);
+}
+
+dns::key_policy make_key_policy(const config::settings& s) {
+  const auto& d = s.dnssec;
+  const auto& z = s.zone;
+  dns::key_policy p;
+  p.algorithm = d.algorithm;
+  p.zsk_lifetime = d.zsk_lifetime;
+  p.ksk_lifetime = d.ksk_lifetime;
+  p.dnskey_ttl = std::chrono::seconds(z.ttl);  // DNSKEY carries the zone's default TTL
+  p.max_zone_ttl = std::chrono::seconds(std::max(z.ttl, z.tlsa_ttl));
+  p.zone_propagation_delay = d.propagation_delay;
+  p.parent_ds_ttl = d.parent_ds_ttl;
+  p.parent_propagation_delay = d.parent_propagation_delay;
+  p.publish_safety = d.publish_safety;
+  p.retire_safety = d.retire_safety;
+  p.signature_validity = z.signature_validity;
+  return p;
 }
 
 }  // namespace iotreg::tools

@@ -4,6 +4,7 @@
 // of mode 0700; certificates are public.
 
 #include "config/settings.hpp"
+#include "dns/key_timing.hpp"
 #include "dns/keys.hpp"
 #include "dns/zone_parameters.hpp"
 #include "pki/ca.hpp"
@@ -40,6 +41,10 @@ std::vector<dns::dnssec_key> load_zone_keys(const state_layout& layout, const st
 
 /// The zone's fixed content and signing parameters from the settings and the CA certificates.
 dns::zone_parameters make_zone_parameters(const config::settings& s, const ca_material& ca);
+
+/// The zone's key policy: [dnssec] timing, with the DNSKEY TTL, the largest TTL and the signature
+/// validity of [zone].
+dns::key_policy make_key_policy(const config::settings& s);
 
 /// Creates a directory (and parents) with the given mode, or tightens an existing one.
 void ensure_directory(const std::filesystem::path& dir, std::filesystem::perms mode);

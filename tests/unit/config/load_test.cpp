@@ -192,3 +192,44 @@ TEST_CASE("config/dnssec kek_file: default under state_dir, or as given") {
   CHECK(error_of("[dnssec]\nkek = \"/x\"\n") == "test.toml:2: dnssec.kek: unknown key");
   CHECK(error_of("[dnssec]\nkek_file = 3\n") == "test.toml:2: dnssec.kek_file: expected a string");
 }
+
+TEST_CASE("config/dnssec key policy: defaults, values, errors naming file:line:key") {
+  const auto d = parse("", "t", {}).dnssec;
+  CHECK(d.algorithm == 13);
+  CHECK(d.zsk_lifetime == std::chrono::days(90));
+  CHECK(d.ksk_lifetime == std::chrono::days(365));
+  CHECK(d.parent_ds_ttl == std::chrono::seconds(86400));
+  const auto s = parse(R"([dnssec]
+algorithm = 15
+zsk_lifetime_days = 30
+ksk_lifetime_days = 0
+propagation_delay_seconds = 7
+publish_safety_seconds = 8
+retire_safety_seconds = 9
+parent_ds_ttl_seconds = 10
+parent_propagation_delay_seconds = 11
+policy_interval_seconds = 12
+)",
+                       "t", {})
+                     .dnssec;
+  CHECK(s.algorithm == 15);
+  CHECK(s.zsk_lifetime == std::chrono::days(30));
+  CHECK(s.ksk_lifetime == std::chrono::seconds(0));  // manual KSK rollovers only
+  CHECK(s.propagation_delay == std::chrono::seconds(7));
+  CHECK(s.publish_safety == std::chrono::seconds(8));
+  CHECK(s.retire_safety == std::chrono::seconds(9));
+  CHECK(s.parent_ds_ttl == std::chrono::seconds(10));
+  CHECK(s.parent_propagation_delay == std::chrono::seconds(11));
+  CHECK(s.policy_interval == std::chrono::seconds(12));
+  CHECK(error_of("[dnssec]\n\nalgorithm = 7\n") ==
+        "test.toml:3: dnssec.algorithm: must be 13 (ECDSAP256SHA256), 15 (ED25519) or 8 (RSASHA256)");
+  CHECK(error_of("[dnssec]\nzsk_lifetime_days = 0\n") ==
+        "test.toml:2: dnssec.zsk_lifetime_days: must be between 1 and 3650");
+  CHECK(error_of("[dnssec]\nparent_ds_ttl_seconds = -1\n") ==
+        "test.toml:2: dnssec.parent_ds_ttl_seconds: must be between 0 and 2592000");
+  CHECK(error_of("[dnssec]\npropagation_delay_seconds = \"5\"\n") ==
+        "test.toml:2: dnssec.propagation_delay_seconds: expected an integer");
+  CHECK(error_of("[dnssec]\nzsk_lifetime = 5\n") == "test.toml:2: dnssec.zsk_lifetime: unknown key");
+  CHECK(error_of("[database]\npool_size = 1\n") ==
+        "test.toml:2: database.pool_size: must be between 2 and 1000, got 1");
+}

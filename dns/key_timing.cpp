@@ -135,7 +135,7 @@ seconds publication_interval(const key_policy& p) noexcept {
 }
 
 seconds zsk_retire_interval(const key_policy& p) noexcept {
-  return p.signature_validity + p.max_zone_ttl + p.zone_propagation_delay + p.retire_safety;
+  return p.max_zone_ttl + p.zone_propagation_delay + p.retire_safety;
 }
 
 seconds ds_wait_interval(const key_policy& p) noexcept {

@@ -35,7 +35,9 @@ struct key_policy {
   std::chrono::seconds parent_propagation_delay{3600};  ///< DprpP
   std::chrono::seconds publish_safety{3600};
   std::chrono::seconds retire_safety{3600};
-  std::chrono::seconds signature_validity = std::chrono::days(14);  ///< as the signer uses it
+  /// As the signer uses it. Not part of any interval: every interval is bounded by TTLs and
+  /// propagation, since the signer replaces all signatures of a retiring ZSK at once.
+  std::chrono::seconds signature_validity = std::chrono::days(14);
 };
 
 /// One key's RFC 7583 timeline. Each timestamp is set (by key_step, or by the caller for
@@ -91,9 +93,12 @@ key_use key_use_at(const key_timeline& k) noexcept;
 
 /// Ipub = dnskey_ttl + zone_propagation_delay + publish_safety: published -> ready (both roles).
 std::chrono::seconds publication_interval(const key_policy& p) noexcept;
-/// ZSK Iret = signature_validity + max_zone_ttl + zone_propagation_delay + retire_safety:
-/// retired -> removed. The signature validity bounds how long a signature by the old ZSK can be
-/// valid anywhere (Dsgn is 0 here: the signer re-signs everything at once when it changes ZSKs).
+/// ZSK Iret = Dsgn + Dprp + TTLsig (RFC 7583 §3.2.1) + retire_safety, with Dsgn = 0 because
+/// zone_signer::set_keys re-signs every RRset at the switch: once the zone without the old ZSK's
+/// signatures has reached every secondary (zone_propagation_delay) and every cached RRset signed
+/// by it has expired (max_zone_ttl), no validator can need the old DNSKEY. Its signatures may
+/// still be inside their validity period, but without the DNSKEY they can no longer validate,
+/// which is what removing a retired key is for.
 std::chrono::seconds zsk_retire_interval(const key_policy& p) noexcept;
 /// KSK: ds_seen + parent_ds_ttl + parent_propagation_delay -> the successor becomes active.
 std::chrono::seconds ds_wait_interval(const key_policy& p) noexcept;

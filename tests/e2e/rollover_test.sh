@@ -2,8 +2,7 @@
 # Issue 3 item 5, key policy: iotregd rolls the zone's keys with the timing of RFC 7583, driven by
 # `iotregctl dnssec rollover zsk|ksk` and `dnssec ds-seen`. Tiny timings (seconds) in [dnssec];
 # the zone is checked by AXFR + ldns-verify-zone and by delv at the intermediate states.
-# The old ZSK's removal is not waited for: it comes a signature validity (one day at least)
-# after its retirement; the unit test of the key manager covers it in simulated time.
+# The old ZSK leaves Iret = TTLsig + Dprp + retire safety (11 s here) after its retirement.
 source "$(dirname "$0")/lib.sh"
 
 E2E_EXTRA_CONFIG='ttl = 2
@@ -11,7 +10,7 @@ tlsa_ttl = 1
 [dnssec]
 propagation_delay_seconds = 1
 publish_safety_seconds = 5
-retire_safety_seconds = 1
+retire_safety_seconds = 8
 parent_ds_ttl_seconds = 1
 parent_propagation_delay_seconds = 1
 policy_interval_seconds = 1'
@@ -80,6 +79,9 @@ axfr >"$E2E_DIR/axfr-zsk.zone"
 assert_eq "every RRSIG but those of the DNSKEY RRset is by the new ZSK" "$zsk1" \
   "$(awk '$4 == "RRSIG" && $5 != "DNSKEY" && $5 != "CDS" && $5 != "CDNSKEY" {print $11}' "$E2E_DIR/axfr-zsk.zone" | sort -u)"
 verify "ZSK switched" "$A0"
+wait_state "the old ZSK is removed after Iret" "$zsk0" removed 40
+assert_eq "after removal: only the new ZSK in the DNSKEY RRset" "$(sorted "$zsk1")" "$(served_tags 256)"
+verify "old ZSK removed" "$A0"
 assert_contains "iotregd logs the key change" "$(cat "$E2E_LOG")" "key set changed"
 
 # ---- KSK rollover: double-KSK, CDS/CDNSKEY, ds-seen
@@ -117,7 +119,7 @@ assert_ne "the old KSK is no longer an anchor that validates" "; fully validated
 # ---- a restart keeps the rolled keys
 e2e_stop
 e2e_daemon_start
-assert_eq "after a restart: the same ZSKs" "$(sorted "$zsk0" "$zsk1")" "$(served_tags 256)"
+assert_eq "after a restart: the new ZSK only (the old one was removed)" "$(sorted "$zsk1")" "$(served_tags 256)"
 assert_eq "after a restart: the new KSK" "$ksk1 " "$(served_tags 257)"
 verify "after a restart" "$A1"
 

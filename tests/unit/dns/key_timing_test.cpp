@@ -59,7 +59,7 @@ struct sim {
 TEST_CASE("key_timing/intervals follow RFC 7583") {
   const auto p = policy();
   CHECK(publication_interval(p) == seconds(3600 + 300 + 3600));
-  CHECK(zsk_retire_interval(p) == days(14) + seconds(3600 + 300 + 3600));
+  CHECK(zsk_retire_interval(p) == seconds(3600 + 300 + 3600));
   CHECK(ds_wait_interval(p) == seconds(86400 + 3600));
   CHECK(ksk_retire_interval(p) == seconds(3600 + 86400 + 3600));
 }

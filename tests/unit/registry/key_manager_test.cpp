@@ -193,7 +193,7 @@ TEST_CASE("key manager: a requested ZSK rollover runs to completion", "[key_mana
   REQUIRE(old_t.removed);
   REQUIRE(new_t.active);
   CHECK(*new_t.active == *old_t.retired);
-  // Ipub, then Iret (signature validity + TTL + propagation + safety) at least.
+  // Ipub, then Iret (TTL + propagation + safety, RFC 7583 §3.2.1) at least.
   CHECK(*new_t.active - *new_t.published >= dns::publication_interval(short_policy()));
   CHECK(*old_t.removed - *old_t.retired >= dns::zsk_retire_interval(short_policy()));
   CHECK(store.rows.size() == 3);  // no further key

@@ -16,8 +16,9 @@ namespace iotreg::dns {
 enum class key_role { ksk, zsk };
 
 /// One DNSSEC key pair for one zone. Movable, not copyable.
-/// @par Thread safety: const members may be called concurrently; the signer mutates the native
-/// key (validity window) while signing, so a key owned by a zone_signer belongs to its thread.
+/// @par Thread safety: const members may be called concurrently, and the signer signs with one
+/// key from several threads at once (the validity window is an argument of each signature, not
+/// state of the native key).
 class dnssec_key {
  public:
   /// Generates a new key. `algorithm` is 13 (ECDSAP256SHA256, recommended), 15 (ED25519) or

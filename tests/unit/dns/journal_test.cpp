@@ -45,16 +45,6 @@ std::vector<std::uint32_t> starts(const std::vector<const zone_diff*>& c) {
   return out;
 }
 
-/// Every record of a snapshot except the apex SOA, as a set.
-std::set<rr_record> records_of(const zone_snapshot& z) {
-  std::set<rr_record> out;
-  iotreg::dns::detail::for_each_record(z.data(), [&](const iotreg::dns::detail::rr_ref& r) {
-    if (r.type == iotreg::dns::detail::rr_type::soa) return;
-    out.insert({{r.owner.begin(), r.owner.end()}, r.type, r.ttl, {r.rdata.begin(), r.rdata.end()}});
-  });
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("journal/chains of consecutive diffs") {
@@ -192,10 +182,10 @@ TEST_CASE("journal/diff_snapshots turns one zone into the next") {
   CHECK_FALSE(has(d.added, 6));
 
   // old - removed + added == new, and removed/added are disjoint.
-  auto records = records_of(*a);
+  auto records = diffable_records(*a);
   for (const auto& r : d.removed) CHECK(records.erase(r) == 1);
   for (const auto& r : d.added) CHECK(records.insert(r).second);
-  CHECK(records == records_of(*b));
+  CHECK(records == diffable_records(*b));
   CHECK(diff_snapshots(*b, *b).added.empty());
   CHECK(diff_snapshots(*b, *b).removed.empty());
 }
@@ -220,10 +210,10 @@ TEST_CASE("journal/diff_snapshots on a zone spread over many map leaves") {
     const auto d = diff_snapshots(*before, *after);
     CHECK(std::is_sorted(d.removed.begin(), d.removed.end()));
     CHECK(std::is_sorted(d.added.begin(), d.added.end()));
-    auto records = records_of(*before);
+    auto records = diffable_records(*before);
     for (const auto& r : d.removed) CHECK(records.erase(r) == 1);
     for (const auto& r : d.added) CHECK(records.insert(r).second);
-    CHECK(records == records_of(*after));
+    CHECK(records == diffable_records(*after));
     // A change touches a handful of records, not the zone.
     CHECK(d.added.size() < 20 * 12);
     before = after;

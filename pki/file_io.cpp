@@ -46,8 +46,13 @@ void write_all(int fd, std::string_view data, const std::filesystem::path& p) {
 
 }  // namespace
 
-void write_file_atomic(const std::filesystem::path& path, std::string_view data,
-                       std::filesystem::perms mode) {
+namespace {
+
+/// A complete, durable, private temporary file with `data` in the directory of `path`, then
+/// renamed over `path` (replace) or link()ed to it (no replace: fails with EEXIST if it exists).
+/// @returns false only when !replace and `path` exists.
+bool publish_file(const std::filesystem::path& path, std::string_view data, std::filesystem::perms mode,
+                  bool replace) {
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
   std::vector<char> name(tmpl.begin(), tmpl.end());
@@ -62,14 +67,39 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view data,
     write_all(fd.get(), data, tmp);
     if (::fsync(fd.get()) != 0) throw_errno("fsync", tmp);
     if (::close(fd.release()) != 0) throw_errno("close", tmp);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("rename to", path);
+    if (replace) {
+      if (::rename(tmp.c_str(), path.c_str()) != 0) throw_errno("rename to", path);
+    } else {
+      // link() never replaces: of two creators at once, the first one wins.
+      const bool linked = ::link(tmp.c_str(), path.c_str()) == 0;
+      const int link_errno = errno;
+      ::unlink(tmp.c_str());
+      if (!linked) {
+        if (link_errno == EEXIST) return false;
+        errno = link_errno;
+        throw_errno("cannot create", path);
+      }
+    }
   } catch (...) {
     ::unlink(tmp.c_str());
     throw;
   }
-  // Make the rename itself durable.
+  // Make the new name itself durable.
   unique_fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd.get() < 0 || ::fsync(dfd.get()) != 0) throw_errno("fsync directory", dir);
+  return true;
+}
+
+}  // namespace
+
+void write_file_atomic(const std::filesystem::path& path, std::string_view data,
+                       std::filesystem::perms mode) {
+  publish_file(path, data, mode, true);
+}
+
+bool create_file_exclusive(const std::filesystem::path& path, std::string_view data,
+                           std::filesystem::perms mode) {
+  return publish_file(path, data, mode, false);
 }
 
 std::string read_file(const std::filesystem::path& path, std::size_t max_bytes) {

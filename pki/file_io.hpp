@@ -16,6 +16,12 @@ namespace iotreg::pki {
 /// Throws std::system_error on any I/O failure (the temporary file is removed).
 void write_file_atomic(const std::filesystem::path& path, std::string_view data, std::filesystem::perms mode);
 
+/// Creates `path` with `data` like write_file_atomic, but never replaces an existing file (the
+/// complete temporary file is link()ed to its name). @returns false, writing nothing, if `path`
+/// exists (also when another process created it meanwhile). Throws std::system_error otherwise.
+bool create_file_exclusive(const std::filesystem::path& path, std::string_view data,
+                           std::filesystem::perms mode);
+
 /// Reads a whole regular file. Throws std::system_error if it cannot be read, std::length_error if
 /// it is larger than `max_bytes`.
 std::string read_file(const std::filesystem::path& path, std::size_t max_bytes = 1024 * 1024);

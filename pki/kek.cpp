@@ -1,5 +1,7 @@
 #include "pki/kek.hpp"
 
+#include "pki/file_io.hpp"
+
 #include "pki/ossl.hpp"
 
 #include <openssl/rand.h>
@@ -61,20 +63,6 @@ secret_bytes read_small_secret(const std::filesystem::path& file) {
   secret_bytes out(used);
   std::memcpy(out.data(), buf.data(), used);
   return out;
-}
-
-[[noreturn]] void throw_errno(const std::string& what, const std::filesystem::path& p) {
-  throw std::system_error(errno, std::generic_category(), what + " " + p.string());
-}
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
 }
 
 int hex_value(char c) noexcept {
@@ -143,33 +131,9 @@ bool key_encryption_key::create_file(const std::filesystem::path& file) {
     clear_ossl_errors();
     throw kek_error("key encryption key: the random generator failed");
   }
-  // A private temporary file, complete and durable, then link()ed to its name: unlike rename,
-  // link never replaces a KEK that another `iotregctl init` created meanwhile (that one wins).
-  const auto dir = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-  std::string name = (dir / ("." + file.filename().string() + ".tmp.XXXXXX")).string();
-  const int fd = ::mkostemp(name.data(), O_CLOEXEC);  // mode 0600, O_EXCL
-  if (fd < 0) throw_errno("cannot create a temporary file for", file);
-  const bool written = ::fchmod(fd, 0600) == 0 && write_all(fd, key.view()) && ::fsync(fd) == 0;
-  const int write_errno = errno;
-  ::close(fd);
-  if (!written) {
-    ::unlink(name.c_str());
-    errno = write_errno;
-    throw_errno("cannot write", file);
-  }
-  const bool linked = ::link(name.c_str(), file.c_str()) == 0;
-  const int link_errno = errno;
-  ::unlink(name.c_str());
-  if (!linked) {
-    if (link_errno == EEXIST) return false;
-    errno = link_errno;
-    throw_errno("cannot create", file);
-  }
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
-  if (dfd >= 0) ::close(dfd);
-  if (!synced) throw_errno("fsync directory", dir);
-  return true;
+  // Never replaces a KEK that another `iotregctl init` created meanwhile (that one wins).
+  return create_file_exclusive(file, key.view(),
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 key_encryption_key key_encryption_key::from_bytes(std::span<const std::uint8_t> key) {

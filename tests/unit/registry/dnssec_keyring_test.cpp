@@ -2,6 +2,8 @@
 // state shown by `iotregctl dnssec status`.
 #include "registry/dnssec_keyring.hpp"
 
+#include "memory_key_store.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -21,27 +23,7 @@ pki::key_encryption_key kek_of(std::uint8_t fill) {
   return pki::key_encryption_key::from_bytes(std::vector<std::uint8_t>(32, fill));
 }
 
-/// Keeps rows in memory: only list() matters to load_dnssec_keys.
-class memory_key_store final : public registry::dnssec_key_store {
- public:
-  std::vector<dnssec_key_record> rows;
-  std::vector<dnssec_key_record> list(std::string_view z) override {
-    std::vector<dnssec_key_record> out;
-    std::copy_if(rows.begin(), rows.end(), std::back_inserter(out),
-                 [&](const auto& r) { return r.zone == z; });
-    return out;
-  }
-  std::optional<std::int64_t> insert(const dnssec_key_record& k) override {
-    rows.push_back(k);
-    rows.back().id = static_cast<std::int64_t>(rows.size());
-    return rows.back().id;
-  }
-  bool insert_first_keys(std::string_view, std::span<const dnssec_key_record>) override { return false; }
-  bool update_timeline(std::int64_t, const dnssec_key_timeline&) override { return false; }
-  std::size_t request_rollover(std::string_view, dnssec_key_role, registry::time_point) override { return 0; }
-  bool clear_rollover_request(std::int64_t) override { return false; }
-  bool mark_ds_seen(std::string_view, std::uint16_t, registry::time_point) override { return false; }
-};
+using registry::testing::memory_key_store;
 
 template <class E, class F>
 std::string message_of(F&& f) {

@@ -23,9 +23,11 @@ class builder {
     for (const auto& sig : s.rrsig) out.push_back({owner, rr_type::rrsig, ttl, sig});
   }
 
-  void add_nsec3(std::vector<rr_ref>& out, const nsec3_record& r) {
-    out.push_back({r.owner, rr_type::nsec3, z_.nsec3_ttl, r.rdata});
-    for (const auto& sig : r.rrsig) out.push_back({r.owner, rr_type::rrsig, z_.nsec3_ttl, sig});
+  /// `a` keeps the owner name, which records do not hold (see nsec3_record).
+  void add_nsec3(answer& a, std::vector<rr_ref>& out, nsec3_map::const_iterator it) {
+    const wire_name& owner = a.owned_names.emplace_back(nsec3_owner(it->first, z_.apex));
+    out.push_back({owner, rr_type::nsec3, z_.nsec3_ttl, it->second.rdata});
+    for (const auto& sig : it->second.rrsig) out.push_back({owner, rr_type::rrsig, z_.nsec3_ttl, sig});
   }
 
   /// The NSEC RRset (with its RRSIGs) of the owner that matches or covers `name`, once per
@@ -63,7 +65,7 @@ class builder {
       add_nsec_covering(a.authority_section, qname, added);
     } else if (dnssec_) {
       const auto it = z_.nsec3.find(nsec3_hash_of(qname));
-      if (it != z_.nsec3.end()) add_nsec3(a.authority_section, it->second);
+      if (it != z_.nsec3.end()) add_nsec3(a, a.authority_section, it);
     }
     return a;
   }
@@ -91,7 +93,7 @@ class builder {
     std::set<nsec3_hash> added;
     const auto add_once = [&](nsec3_map::const_iterator it) {
       if (it != z_.nsec3.end() && added.insert(it->first).second) {
-        add_nsec3(a.authority_section, it->second);
+        add_nsec3(a, a.authority_section, it);
       }
     };
     add_once(z_.nsec3.find(nsec3_hash_of(encloser)));
@@ -116,7 +118,8 @@ class builder {
     } else if (const rrset* s = n.find(qtype)) {
       add_rrset(a.answer_section, it->first, *s, dnssec_);
     }
-    return a.answer_section.empty() ? nodata(qname) : a;
+    if (a.answer_section.empty()) return nodata(qname);
+    return a;
   }
 
  private:
@@ -128,12 +131,8 @@ class builder {
     const auto it = z_.nsec3.find(*hash);
     if (it == z_.nsec3.end()) return std::nullopt;
     answer a;
-    a.answer_section.push_back({it->second.owner, rr_type::nsec3, z_.nsec3_ttl, it->second.rdata});
-    if (dnssec_) {
-      for (const auto& sig : it->second.rrsig) {
-        a.answer_section.push_back({it->second.owner, rr_type::rrsig, z_.nsec3_ttl, sig});
-      }
-    }
+    add_nsec3(a, a.answer_section, it);
+    if (!dnssec_) a.answer_section.erase(a.answer_section.begin() + 1, a.answer_section.end());  // no RRSIGs
     return a;
   }
 

@@ -6,6 +6,7 @@
 #include "dns/zone_walk.hpp"
 
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 namespace iotreg::dns::detail {
@@ -20,10 +21,21 @@ inline constexpr std::uint8_t refused = 5;
 inline constexpr std::uint16_t badvers = 16;
 }  // namespace rcode
 
+/// Records refer to the zone (which must outlive the answer) or to `owned_names`, owner names
+/// made for the answer (NSEC3 owners). Move-only: a deque keeps its elements in place when
+/// moved, so those references stay valid; a copy would not.
 struct answer {
   std::uint8_t rcode = rcode::noerror;
   std::vector<rr_ref> answer_section;
   std::vector<rr_ref> authority_section;
+  std::deque<wire_name> owned_names;
+
+  answer() = default;
+  answer(answer&&) noexcept = default;
+  answer& operator=(answer&&) noexcept = default;
+  answer(const answer&) = delete;
+  answer& operator=(const answer&) = delete;
+  ~answer() = default;
 };
 
 /// Looks `qname` (any case; precondition: at or under z.apex) up for `qtype` (not a transfer

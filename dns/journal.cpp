@@ -136,9 +136,9 @@ void node_records(const wire_name& owner, const node& n, bool apex, std::vector<
   }
 }
 
-void nsec3_records(const nsec3_record& r, std::uint32_t ttl, std::vector<rr_record>& out) {
-  out.push_back(to_record(r.owner, rr_type::nsec3, ttl, r.rdata));
-  for (const auto& sig : r.rrsig) out.push_back(to_record(r.owner, rr_type::rrsig, ttl, sig));
+void nsec3_records(name_view owner, const nsec3_record& r, std::uint32_t ttl, std::vector<rr_record>& out) {
+  out.push_back(to_record(owner, rr_type::nsec3, ttl, r.rdata));
+  for (const auto& sig : r.rrsig) out.push_back(to_record(owner, rr_type::rrsig, ttl, sig));
 }
 
 bool same(const node& a, const node& b) {
@@ -153,7 +153,7 @@ bool same(const node& a, const node& b) {
 }
 
 bool same(const nsec3_record& a, const nsec3_record& b) {
-  return &a == &b || (a.owner == b.owner && a.rdata == b.rdata && a.rrsig == b.rrsig);
+  return &a == &b || (a.rdata == b.rdata && a.rrsig == b.rrsig);
 }
 
 /// Adds to d.removed / d.added what differs between the records `before` and `after` (of one
@@ -296,14 +296,15 @@ zone_diff diff_snapshots(const zone_snapshot& old, const zone_snapshot& next) {
                                                                               : y < x ? 1
                                                                                       : 0; },
       [&](const auto& e, bool removed) {
-        nsec3_records(e.second, removed ? a.nsec3_ttl : b.nsec3_ttl, removed ? d.removed : d.added);
+        nsec3_records(nsec3_owner(e.first, removed ? a.apex : b.apex), e.second,
+                      removed ? a.nsec3_ttl : b.nsec3_ttl, removed ? d.removed : d.added);
       },
       [&](const auto& x, const auto& y) {
         if (same_ttl && same(x.second, y.second)) return;
         std::vector<rr_record> before;
         std::vector<rr_record> after;
-        nsec3_records(x.second, a.nsec3_ttl, before);
-        nsec3_records(y.second, b.nsec3_ttl, after);
+        nsec3_records(nsec3_owner(x.first, a.apex), x.second, a.nsec3_ttl, before);
+        nsec3_records(nsec3_owner(y.first, b.apex), y.second, b.nsec3_ttl, after);
         diff_records(std::move(before), std::move(after), d);
       });
   std::sort(d.removed.begin(), d.removed.end());

@@ -1,6 +1,8 @@
 #include "dns/nsec3.hpp"
 
+#include <algorithm>
 #include <array>
+#include <stdexcept>
 
 #include "dns/errors.hpp"
 
@@ -97,6 +99,45 @@ bytes nsec3_rdata(const nsec3_hash& next, std::span<const std::uint16_t> types) 
   out.insert(out.end(), fixed.begin(), fixed.end());
   out.insert(out.end(), next.begin(), next.end());
   out.insert(out.end(), bm.begin(), bm.end());
+  return out;
+}
+
+namespace {
+// nsec3_rdata's layout: algorithm, flags, iterations (2), salt length 0, hash length, next hash.
+constexpr std::size_t next_offset = 6;
+}  // namespace
+
+nsec3_hash nsec3_next(std::span<const std::uint8_t> rdata) {
+  nsec3_hash h{};
+  if (rdata.size() < next_offset + h.size()) throw std::invalid_argument("not an RDATA of nsec3_rdata");
+  std::copy_n(rdata.begin() + next_offset, h.size(), h.begin());
+  return h;
+}
+
+std::vector<std::uint16_t> nsec3_types_of(std::span<const std::uint8_t> rdata) {
+  const std::size_t bitmap = next_offset + nsec3_hash{}.size();
+  if (rdata.size() < bitmap) throw std::invalid_argument("not an RDATA of nsec3_rdata");
+  std::vector<std::uint16_t> types;
+  // RFC 4034 §4.1.2: (window, length, bits)*, bit 0 of the first octet = type window*256 + 0.
+  for (std::size_t i = bitmap; i + 2 <= rdata.size();) {
+    const unsigned window = rdata[i];
+    const std::size_t len = rdata[i + 1];
+    i += 2;
+    for (std::size_t o = 0; o < len && i + o < rdata.size(); ++o) {
+      for (unsigned bit = 0; bit < 8; ++bit) {
+        if ((rdata[i + o] & (0x80U >> bit)) != 0)
+          types.push_back(static_cast<std::uint16_t>(window * 256 + o * 8 + bit));
+      }
+    }
+    i += len;
+  }
+  return types;
+}
+
+bytes nsec3_with_next(std::span<const std::uint8_t> rdata, const nsec3_hash& next) {
+  if (rdata.size() < next_offset + next.size()) throw std::invalid_argument("not an RDATA of nsec3_rdata");
+  bytes out(rdata.begin(), rdata.end());
+  std::copy(next.begin(), next.end(), out.begin() + next_offset);
   return out;
 }
 

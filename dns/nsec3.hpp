@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace iotreg::dns::detail {
 
@@ -32,6 +33,15 @@ bytes type_bitmap(std::span<const std::uint16_t> types);
 
 /// NSEC3 RDATA: 1 0 0 - <next> <types>.
 bytes nsec3_rdata(const nsec3_hash& next, std::span<const std::uint16_t> types);
+
+/// The next hashed owner of an RDATA made by nsec3_rdata. Precondition: it was.
+nsec3_hash nsec3_next(std::span<const std::uint8_t> rdata);
+
+/// The types of the bitmap of an RDATA made by nsec3_rdata, ascending. Precondition: it was.
+std::vector<std::uint16_t> nsec3_types_of(std::span<const std::uint8_t> rdata);
+
+/// `rdata` (made by nsec3_rdata) with its next hashed owner replaced by `next`.
+bytes nsec3_with_next(std::span<const std::uint8_t> rdata, const nsec3_hash& next);
 
 /// NSEC3PARAM RDATA: 1 0 0 -.
 bytes nsec3param_rdata();

@@ -19,13 +19,11 @@ nsec3_hash successor_key(const zone_data& z, const nsec3_hash& h) {
 /// Recomputes the RDATA from the fields; re-signs and returns true if it changed.
 bool refresh(zone_data& z, const nsec3_hash& h, const rrset_signer& signer) {
   const nsec3_record& r = *z.nsec3.get(h);
-  const nsec3_hash next = successor_key(z, h);
-  bytes rdata = nsec3_rdata(next, r.types);
+  bytes rdata = nsec3_with_next(r.rdata, successor_key(z, h));
   if (rdata == r.rdata && !r.rrsig.empty()) return false;
   // Sign before editing: an exception leaves the record as it was.
-  auto sigs = signer.sign_one(r.owner, rr_type::nsec3, z.nsec3_ttl, rdata, signer.validity());
+  auto sigs = signer.sign_one(nsec3_owner(h, z.apex), rr_type::nsec3, z.nsec3_ttl, rdata, signer.validity());
   z.nsec3.update(h, [&](nsec3_record& m) {
-    m.next = next;
     m.rdata = std::move(rdata);
     m.rrsig = std::move(sigs);
   });
@@ -41,12 +39,8 @@ std::vector<std::uint16_t> types_of(const node* n) {
   return types;
 }
 
-nsec3_record make_record(const zone_data& z, const node* n, const nsec3_hash& h) {
-  nsec3_record r;
-  r.owner = nsec3_owner(h, z.apex);
-  r.types = types_of(n);
-  return r;
-}
+/// A new record, unsigned and with no next hash yet: refresh() completes it.
+nsec3_record make_record(const node* n) { return {nsec3_rdata(nsec3_hash{}, types_of(n)), {}}; }
 
 }  // namespace
 
@@ -102,10 +96,10 @@ void rebuild_nsec3_chain(zone_data& z, const rrset_signer& signer) {
       leaf.reserve(last - l * fill);
       for (std::size_t i = l * fill; i < last; ++i) {
         const auto& [h, at] = order[i];
-        nsec3_record r = make_record(z, names[at].second, h);
-        r.next = order[(i + 1) % order.size()].first;
-        r.rdata = nsec3_rdata(r.next, r.types);
-        r.rrsig = signer.sign_one(r.owner, rr_type::nsec3, z.nsec3_ttl, r.rdata, signer.validity());
+        nsec3_record r;
+        r.rdata = nsec3_rdata(order[(i + 1) % order.size()].first, types_of(names[at].second));
+        r.rrsig =
+            signer.sign_one(nsec3_owner(h, z.apex), rr_type::nsec3, z.nsec3_ttl, r.rdata, signer.validity());
         leaf.emplace_back(h, std::move(r));
       }
     }
@@ -120,11 +114,15 @@ std::size_t update_nsec3_chain(zone_data& z, const name_set& touched, const rrse
     const nsec3_record* existing = z.nsec3.get(h);
     if (name_exists(z, name)) {
       if (existing == nullptr) {
-        z.nsec3.set(h, make_record(z, z.nodes.get(name), h));
+        z.nsec3.set(h, make_record(z.nodes.get(name)));
         dirty.insert(h);
         dirty.insert(nsec3_predecessor(z, h)->first);
-      } else if (auto types = nsec3_types(z, name); types != existing->types) {
-        z.nsec3.update(h, [&](nsec3_record& r) { r.types = std::move(types); });
+      } else if (auto rdata = nsec3_rdata(nsec3_next(existing->rdata), nsec3_types(z, name));
+                 rdata != existing->rdata) {
+        z.nsec3.update(h, [&](nsec3_record& r) {
+          r.rdata = std::move(rdata);
+          r.rrsig.clear();  // so that refresh() re-signs it even if its next hash stays
+        });
         dirty.insert(h);
       }
     } else if (existing != nullptr) {

@@ -177,8 +177,9 @@ void collect_records(const zone_data& z, const slot& s, std::vector<rr_record>& 
   if (s.type == rr_type::nsec3) {
     const nsec3_record* r = z.nsec3.get(s.hash);
     if (r == nullptr) return;
-    push(r->owner, rr_type::nsec3, z.nsec3_ttl, r->rdata);
-    for (const auto& sig : r->rrsig) push(r->owner, rr_type::rrsig, z.nsec3_ttl, sig);
+    const wire_name owner = nsec3_owner(s.hash, z.apex);
+    push(owner, rr_type::nsec3, z.nsec3_ttl, r->rdata);
+    for (const auto& sig : r->rrsig) push(owner, rr_type::rrsig, z.nsec3_ttl, sig);
     return;
   }
   const node* n = z.nodes.get(s.owner);
@@ -648,7 +649,7 @@ void zone_signer::apply(std::span<const change> changes, std::uint32_t serial, t
     if (!key || key->due > now_s) continue;
     if (s.type == rr_type::nsec3) {
       const nsec3_record& r = *z.nsec3.get(s.hash);
-      auto sigs = st.signer.sign(r.owner, rr_type::nsec3, z.nsec3_ttl, {r.rdata});
+      auto sigs = st.signer.sign(nsec3_owner(s.hash, z.apex), rr_type::nsec3, z.nsec3_ttl, {r.rdata});
       z.nsec3.update(s.hash, [&](nsec3_record& m) { m.rrsig = std::move(sigs); });
     } else if (s.type != rr_type::soa) {  // the SOA is re-signed below anyway
       rrset copy = *z.nodes.get(s.owner)->find(s.type);

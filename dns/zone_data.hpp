@@ -69,12 +69,12 @@ struct node {
   }
 };
 
-/// One NSEC3 record (RFC 5155) for an existing name, with its signatures.
+/// One NSEC3 record (RFC 5155) for an existing name, with its signatures. Only the RDATA is
+/// kept: the owner follows from the map key (nsec3_owner) and the next hashed owner from the
+/// RDATA (nsec3_next). At a million devices that is ~160 bytes less per device than holding
+/// owner, next hash and type list beside it.
 struct nsec3_record {
-  wire_name owner;                   ///< <base32hex(hash)>.<apex>
-  std::vector<std::uint16_t> types;  ///< type bitmap content, ascending
-  nsec3_hash next{};                 ///< next hashed owner in the chain
-  bytes rdata;                       ///< wire RDATA built from the fields above
+  bytes rdata;  ///< nsec3_rdata(): 1 0 0 - <next> <type bitmap>
   std::vector<bytes> rrsig;
 };
 

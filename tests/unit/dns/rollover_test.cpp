@@ -89,7 +89,7 @@ zone_view view_of(const zone_snapshot& z) {
     else
       v.other_signers.insert(tag);
   });
-  v.apex_nsec3_types = data.nsec3.at(d::nsec3_hash_of(data.apex)).types;
+  v.apex_nsec3_types = d::nsec3_types_of(data.nsec3.at(d::nsec3_hash_of(data.apex)).rdata);
   return v;
 }
 

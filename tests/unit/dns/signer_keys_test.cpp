@@ -52,7 +52,7 @@ std::size_t count(const zone_snapshot& z, std::uint16_t type) {
 }
 
 std::vector<std::uint16_t> apex_bitmap(const zone_snapshot& z) {
-  return z.data().nsec3.at(d::nsec3_hash_of(z.data().apex)).types;
+  return d::nsec3_types_of(z.data().nsec3.at(d::nsec3_hash_of(z.data().apex)).rdata);
 }
 
 bool has(const std::vector<std::uint16_t>& v, std::uint16_t t) {

@@ -1,5 +1,6 @@
 #include "api/router.hpp"
 
+#include "api/handlers/ca.hpp"
 #include "api/handlers/devices.hpp"
 #include "api/log.hpp"
 #include "api/problem.hpp"
@@ -65,7 +66,9 @@ std::string_view bearer_token(std::string_view header) {
 
 }  // namespace
 
-router::router(registry::enrollment_service& enroll, registry::authenticator& auth) : auth_(auth) {
+router::router(registry::enrollment_service& enroll, registry::authenticator& auth,
+               const registry::ca_directory* cas)
+    : auth_(auth) {
   using http::verb;
   routes_ = {
       {verb::post, "/api/v1/devices", true,
@@ -76,6 +79,10 @@ router::router(registry::enrollment_service& enroll, registry::authenticator& au
        [&enroll](const call& c) { return handlers::revoke_device(enroll, c); }},
       {verb::get, "/healthz", false, [](const call& c) { return handlers::healthz(c); }},
   };
+  if (cas != nullptr) {
+    routes_.push_back({verb::get, "/.well-known/ca/{file}", false,
+                       [cas](const call& c) { return handlers::get_ca_certificate(*cas, c); }});
+  }
 }
 
 response router::handle(const request& req, const request_info& info) {

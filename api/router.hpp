@@ -3,6 +3,7 @@
 // (STYLE.md §4.3).
 
 #include "api/http.hpp"
+#include "registry/ca_directory.hpp"
 #include "registry/enrollment_service.hpp"
 
 #include <functional>
@@ -15,8 +16,10 @@ struct call;
 
 class router {
  public:
-  /// Both services must outlive the router; the router does not own them.
-  router(registry::enrollment_service& enroll, registry::authenticator& auth);
+  /// The services must outlive the router; the router does not own them. With `cas`, the router
+  /// also serves GET /.well-known/ca/{aki}.pem (no authentication).
+  router(registry::enrollment_service& enroll, registry::authenticator& auth,
+         const registry::ca_directory* cas = nullptr);
 
   /// Answers one request. Blocking (enroll and revoke wait for zone publication): run it on the
   /// work pool, never on an io thread. Never throws except std::bad_alloc: an unexpected

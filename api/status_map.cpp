@@ -19,6 +19,7 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::forbidden: return {s::forbidden, "forbidden", "Forbidden"};
     case errc::publication_timeout:
       return {s::service_unavailable, "publication-timeout", "Publication pending"};
+    case errc::ca_not_found: return {s::not_found, "ca-not-found", "CA certificate not found"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

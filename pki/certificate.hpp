@@ -75,4 +75,9 @@ std::string pem_chain(std::span<const certificate> certs);
 /// First commonName of `name` as UTF-8, empty if none. Throws ossl_error.
 std::string common_name_of(const X509_NAME* name);
 
+/// A key identifier (SKI, or the keyIdentifier of an AKI) as lower-case hex bytes joined by '-'
+/// ("0a-1b-2c"), the PKIX-CD convention of /.well-known/ca/<aki>.pem and /crl/<aki>.crl
+/// (STANDARDS.md §3.1). Empty input gives "". Never throws except std::bad_alloc.
+std::string key_id_text(std::span<const std::uint8_t> key_id);
+
 }  // namespace iotreg::pki

@@ -24,6 +24,7 @@ enum class errc {
   unauthenticated,  // no or unknown API key
   forbidden,
   publication_timeout,  // committed, but not yet visible in the served zone
+  ca_not_found,         // no CA certificate with that key id (/.well-known/ca/)
 };
 
 const boost::system::error_category& registry_category() noexcept;

@@ -12,6 +12,7 @@
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
+#include "registry/ca_certificates.hpp"
 #include "registry/dnssec_keyring.hpp"
 #include "registry/key_manager.hpp"
 #include "registry/registry_service.hpp"
@@ -54,7 +55,11 @@ int run(const config::settings& s) {
   }
 
   tools::state_layout layout(s.paths.state_dir);
+  // Every issuing CA is loaded (retired ones keep signing CRLs and OCSP answers); the active one
+  // signs new device certificates. `iotregctl ca create|rotate` takes effect at the next start.
   auto ca = tools::load_ca_material(layout);
+  log->info("issuing CA {} active ({} issuing CA(s) loaded)",
+            pki::key_id_text(ca.active_issuing().cert.subject_key_id()), ca.issuing.size());
   // The zone's keys come from the database, shared by every node, opened with this node's KEK.
   // The key manager then drives them by the key policy (rollovers), on the publisher's thread.
   std::vector<dns::dnssec_key> zone_keys;
@@ -90,9 +95,13 @@ int run(const config::settings& s) {
                                       .allow_label_ids = s.zone.allow_label_ids,
                                       .device_validity = s.ca.device_validity,
                                       .publish_timeout = s.server.publish_timeout},
-                                     devices, publisher, ca.issuing, ca.root);
+                                     devices, publisher, ca.active_issuing(), ca.root);
   registry::api_key_authenticator auth(keys);
-  api::router router(service, auth);
+  // CA discovery: the root and every issuing CA at /.well-known/ca/<ski>.pem.
+  std::vector<pki::certificate> published{ca.root};
+  for (const auto& c : ca.issuing) published.push_back(c.cert);
+  const registry::ca_certificates ca_directory(published);
+  api::router router(service, auth, &ca_directory);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);

@@ -7,6 +7,7 @@
 //   iotregctl --config FILE dnssec status|ds|rollover zsk|ksk|ds-seen TAG
 //                                                     the zone's DNSSEC keys (dnssec_commands.cpp)
 //   iotregctl --config FILE apikey create --name N [--role admin] [--file F]
+//   iotregctl --config FILE ca create|list|show|rotate  the issuing CAs (ca_commands.cpp)
 
 #include "config/load.hpp"
 #include "db/api_key_store_pg.hpp"
@@ -14,8 +15,10 @@
 #include "db/pool.hpp"
 #include "pki/ca.hpp"
 #include "registry/registry_service.hpp"
+#include "tools/iotregctl/ca_commands.hpp"
 #include "tools/iotregctl/cli.hpp"
 #include "tools/iotregctl/dnssec_commands.hpp"
+#include "tools/state/ca_store.hpp"
 #include "tools/state/state_layout.hpp"
 
 #include <sys/stat.h>
@@ -51,7 +54,17 @@ constexpr const char* usage_text =
     "  dnssec rollover zsk|ksk       ask iotregd's key policy to replace the current ZSK or KSK\n"
     "  dnssec ds-seen KEYTAG         record that the parent zone now publishes that KSK's DS\n"
     "  apikey create --name NAME [--role admin] [--file F]\n"
-    "                                create an API key; printed once, or written to F (mode 0600)\n";
+    "                                create an API key; printed once, or written to F (mode 0600)\n"
+    "  ca list                       the root and the issuing CAs: SKI, status (active, retired,\n"
+    "                                expired), key type, validity, subject\n"
+    "  ca show SKI                   one CA's details and its certificate (PEM)\n"
+    "  ca create [--name CN]         a new issuing CA signed by the root (needs the root key), not\n"
+    "                                active; prints its SKI\n"
+    "  ca rotate [SKI] [--name CN]   make that issuing CA the active one (without SKI: create one\n"
+    "                                first); the previous one is retired: still published, its\n"
+    "                                CRL and OCSP still served\n"
+    "  iotregd reads the CAs at its start: restart it after `ca create` or `ca rotate` so that it\n"
+    "  signs with the active CA and publishes every CA (/.well-known/ca/<ski>.pem, apex TLSA)\n";
 
 struct arguments {
   std::optional<fs::path> config;
@@ -123,13 +136,14 @@ void init_ca(const config::settings& s, const tools::state_layout& l) {
   } else {
     say("root CA exists: " + l.root_cert.string());
   }
+  // A state dir from before several issuing CAs gets the current layout (ca_store.hpp).
+  if (tools::migrate_legacy_issuing(l)) say("moved the issuing CA to " + l.issuing_dir.string());
   if (!fs::exists(l.issuing_cert)) {
-    pki::certificate_authority root{pki::certificate::load_pem_file(l.root_cert),
-                                    pki::private_key::load_pem_file(l.root_key)};
+    auto root = tools::load_root_authority(l);
     auto issuing = pki::create_issuing_ca(root, s.ca.issuing_common_name, s.ca.issuing_validity, now);
-    issuing.key.save_pem_file(l.issuing_key);
-    issuing.cert.save_pem_file(l.issuing_cert);
-    say("created issuing CA " + l.issuing_cert.string());
+    const std::string id = tools::store_issuing_ca(l, issuing);
+    tools::activate_issuing_ca(l, id);
+    say("created issuing CA " + id + " (active) in " + l.issuing_dir.string());
   } else {
     say("issuing CA exists: " + l.issuing_cert.string());
   }
@@ -146,11 +160,12 @@ void init_tls(const config::settings& s, const tools::state_layout& l) {
   }
   auto ca = tools::load_ca_material(l);
   auto key = pki::private_key::generate_p256();
-  auto cert = pki::issue_server_certificate(ca.issuing, key, s.server.tls_names, s.server.tls_addresses,
+  const auto& issuing = ca.active_issuing();
+  auto cert = pki::issue_server_certificate(issuing, key, s.server.tls_names, s.server.tls_addresses,
                                             std::chrono::days(825), std::chrono::system_clock::now());
   key.save_pem_file(l.server_key);
   // The chain iotregd sends: its certificate, then the issuing CA (clients trust the root).
-  std::vector<pki::certificate> chain{cert, ca.issuing.cert};
+  std::vector<pki::certificate> chain{cert, issuing.cert};
   write_file_atomically(l.server_cert, pki::pem_chain(chain), 0644);
   say("created server TLS certificate " + l.server_cert.string());
 }
@@ -211,6 +226,7 @@ int main(int argc, char** argv) {
     if (c.size() == 2 && c[0] == "zone" && c[1] == "ds") return tools::print_zone_ds(s);
     if (!c.empty() && c[0] == "dnssec") return tools::run_dnssec(s, std::span(c).subspan(1));
     if (c.size() == 2 && c[0] == "apikey" && c[1] == "create") return run_apikey_create(s, a);
+    if (!c.empty() && c[0] == "ca") return tools::run_ca(s, std::span(c).subspan(1), a.name);
     throw usage_error("unknown command: " + c[0]);
   } catch (const usage_error& e) {
     if (*e.what()) std::cerr << "iotregctl: " << e.what() << "\n";

@@ -15,6 +15,8 @@ state_layout::state_layout(const fs::path& state_dir)
       root_key(ca_key_dir / "root.key"),
       issuing_cert(ca_dir / "issuing.pem"),
       issuing_key(ca_key_dir / "issuing.key"),
+      issuing_dir(ca_dir / "issuing"),
+      issuing_key_dir(ca_key_dir / "issuing"),
       dnssec_dir(state_dir / "dnssec"),
       ksk_file(dnssec_dir / "ksk.private"),
       zsk_file(dnssec_dir / "zsk.private"),
@@ -32,13 +34,6 @@ void require(const fs::path& p) {
 }
 
 }  // namespace
-
-ca_material load_ca_material(const state_layout& layout) {
-  for (const auto& p : {layout.root_cert, layout.issuing_cert, layout.issuing_key}) require(p);
-  return ca_material{pki::certificate_authority{pki::certificate::load_pem_file(layout.issuing_cert),
-                                                pki::private_key::load_pem_file(layout.issuing_key)},
-                     pki::certificate::load_pem_file(layout.root_cert)};
-}
 
 std::vector<dns::dnssec_key> load_zone_keys(const state_layout& layout, const std::string& zone) {
   std::vector<dns::dnssec_key> keys;
@@ -61,7 +56,9 @@ dns::zone_parameters make_zone_parameters(const config::settings& s, const ca_ma
   p.ns = z.ns;
   for (const auto& a : z.addresses) p.addresses.emplace_back(a.owner, a.address);
   p.root_ca_der = ca.root.der();
-  p.apex_ca_der = {ca.root.der(), ca.issuing.cert.der()};
+  // The apex carries the root and every issuing CA, retired ones too (CIRA's 2022 zone did).
+  p.apex_ca_der = {ca.root.der()};
+  for (const auto& c : ca.issuing) p.apex_ca_der.push_back(c.cert.der());
   p.denial = z.denial == "nsec" ? dns::denial_mode::nsec : dns::denial_mode::nsec3;
   p.signature_validity = z.signature_validity;
   p.inception_offset = z.signature_inception_offset;

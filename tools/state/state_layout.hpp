@@ -9,7 +9,9 @@
 #include "dns/zone_parameters.hpp"
 #include "pki/ca.hpp"
 
+#include <cstddef>
 #include <filesystem>
+#include <string_view>
 #include <vector>
 
 namespace iotreg::tools {
@@ -19,21 +21,38 @@ struct state_layout {
 
   std::filesystem::path root;
   std::filesystem::path ca_dir;      // <state>/ca: root.pem, issuing.pem (public)
-  std::filesystem::path ca_key_dir;  // <state>/ca/private (0700): root.key, issuing.key
+  std::filesystem::path ca_key_dir;  // <state>/ca/private (0700): root.key
+  // issuing_cert is the ACTIVE issuing CA (the one that signs new device certificates): a copy
+  // of one of issuing_dir/<ski>.pem, replaced atomically by `iotregctl ca rotate`. issuing_key
+  // is the layout before several issuing CAs: the key of issuing.pem, moved to
+  // issuing_key_dir/<ski>.key by the first command that changes the CAs (tools/state/ca_store.hpp).
   std::filesystem::path root_cert, root_key, issuing_cert, issuing_key;
-  std::filesystem::path dnssec_dir;  // <state>/dnssec (0700)
+  std::filesystem::path issuing_dir;      // <state>/ca/issuing: <ski>.pem, every issuing CA (public)
+  std::filesystem::path issuing_key_dir;  // <state>/ca/private/issuing (0700): <ski>.key (0600)
+  std::filesystem::path dnssec_dir;       // <state>/dnssec (0700)
   std::filesystem::path ksk_file, zsk_file;
   std::filesystem::path tls_dir;  // <state>/tls: server.pem (chain), private/server.key
   std::filesystem::path tls_key_dir;
   std::filesystem::path server_cert, server_key;
 };
 
-/// The issuing CA with its key, and the root certificate, as iotregd needs them.
-/// @throws std::runtime_error naming the missing file (run `iotregctl init` first).
+/// The root certificate and every issuing CA with its key, as iotregd needs them: the active one
+/// signs new device certificates; all of them are published (/.well-known/ca/, apex TLSA) and
+/// keep signing CRLs and OCSP answers for what they issued.
 struct ca_material {
-  pki::certificate_authority issuing;
   pki::certificate root;
+  std::vector<pki::certificate_authority> issuing;  ///< oldest first (notBefore, then SKI); not empty
+  std::size_t active = 0;                           ///< index into `issuing`
+
+  const pki::certificate_authority& active_issuing() const { return issuing.at(active); }
+  /// The issuing CA whose SKI is `key_id` (pki::key_id_text form), or nullptr.
+  const pki::certificate_authority* find_issuing(std::string_view key_id) const;
 };
+
+/// Loads the root certificate and every issuing CA (ca_store.cpp has the rules; the layout
+/// before several issuing CAs is read as it is, without writing anything). The root's key is
+/// not loaded: it may be kept offline. Blocking.
+/// @throws std::runtime_error naming the missing or inconsistent file (run `iotregctl init` first).
 ca_material load_ca_material(const state_layout& layout);
 
 /// The zone's DNSSEC keys (KSK first). @throws std::runtime_error naming the missing file.

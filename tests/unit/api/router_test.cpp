@@ -143,6 +143,7 @@ TEST_CASE("status_map: every errc has a status, slug and title") {
       {errc::unauthenticated, http::status::unauthorized, "unauthenticated"},
       {errc::forbidden, http::status::forbidden, "forbidden"},
       {errc::publication_timeout, http::status::service_unavailable, "publication-timeout"},
+      {errc::ca_not_found, http::status::not_found, "ca-not-found"},
       {errc::ok, http::status::internal_server_error, "internal"},
   };
   for (const auto& r : rows) {
@@ -422,4 +423,52 @@ TEST_CASE("make_problem") {
   CHECK(o.at("detail").as_string() == "at most 65536 bytes");
   CHECK(o.at("instance").as_string() == "/api/v1/devices");
   CHECK(o.at("request_id").as_string() == "rid");
+}
+
+namespace {
+
+/// Two CAs by key id.
+struct fake_cas final : registry::ca_directory {
+  mutable std::string last;
+  registry::result<std::string> find_ca_pem(std::string_view key_id) const override {
+    last = key_id;
+    if (key_id == "0a-1b")
+      return std::string("-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----\n");
+    return registry::error{errc::ca_not_found, {}};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ca discovery: GET /.well-known/ca/<aki>.pem, no authentication") {
+  fake_enrollment svc;
+  fake_auth auth;
+  fake_cas cas;
+  iotreg::api::router router{svc, auth, &cas};
+  const auto get = [&](std::string target) {
+    iotreg::api::request req{http::verb::get, target, 11};
+    return router.handle(req, {"req-1", "192.0.2.1:5000"});
+  };
+
+  auto res = get("/.well-known/ca/0a-1b.pem");
+  CHECK(res.result() == http::status::ok);
+  CHECK(res[http::field::content_type] == "application/pem-certificate-chain");
+  CHECK(res.body() == "-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----\n");
+  CHECK(cas.last == "0a-1b");
+  CHECK(auth.calls == 0);
+
+  check_problem(get("/.well-known/ca/ff-ff.pem"), http::status::not_found, "ca-not-found");
+  check_problem(get("/.well-known/ca/0a-1b"), http::status::not_found, "ca-not-found");
+  check_problem(get("/.well-known/ca/.pem"), http::status::not_found, "ca-not-found");
+  check_problem(get("/.well-known/ca/0a-1b.pem/x"), http::status::not_found, "not-found");
+  iotreg::api::request post{http::verb::post, "/.well-known/ca/0a-1b.pem", 11};
+  check_problem(router.handle(post, {"req-1", "192.0.2.1:5000"}), http::status::method_not_allowed,
+                "method-not-allowed");
+  CHECK(auth.calls == 0);
+
+  SECTION("without a directory the route does not exist") {
+    iotreg::api::router plain{svc, auth};
+    iotreg::api::request req{http::verb::get, "/.well-known/ca/0a-1b.pem", 11};
+    check_problem(plain.handle(req, {"req-1", "192.0.2.1:5000"}), http::status::not_found, "not-found");
+  }
 }

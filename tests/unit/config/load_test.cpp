@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 using namespace iotreg::config;
 
@@ -232,4 +233,18 @@ policy_interval_seconds = 12
   CHECK(error_of("[dnssec]\nzsk_lifetime = 5\n") == "test.toml:2: dnssec.zsk_lifetime: unknown key");
   CHECK(error_of("[database]\npool_size = 1\n") ==
         "test.toml:2: database.pool_size: must be between 2 and 1000, got 1");
+}
+
+TEST_CASE("config/zone addresses: a configured table replaces the default ns1 and device") {
+  auto s = parse(R"(
+[zone]
+name = "iotregistry.test."
+addresses = { ns1 = ["192.0.2.53"], device = ["192.0.2.10", "2001:db8::10"] }
+)",
+                 "test.toml");
+  std::set<std::string> got;
+  for (const auto& a : s.zone.addresses) got.insert(a.owner + " " + a.address);
+  CHECK(got == std::set<std::string>{"ns1.iotregistry.test. 192.0.2.53",
+                                     "device.iotregistry.test. 192.0.2.10",
+                                     "device.iotregistry.test. 2001:db8::10"});
 }

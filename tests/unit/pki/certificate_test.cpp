@@ -110,3 +110,15 @@ TEST_CASE("validity past 2049 uses GeneralizedTime and reads back", "[pki][certi
   CHECK(ASN1_STRING_type(X509_get0_notAfter(root.cert.native())) == V_ASN1_GENERALIZEDTIME);
   CHECK(root.cert.not_after() == now + std::chrono::days(365 * 40));
 }
+
+TEST_CASE("key_id_text is lower-case hex joined by '-' (PKIX-CD)", "[pki][certificate]") {
+  const std::vector<std::uint8_t> id{0x0a, 0x1b, 0xff, 0x00};
+  CHECK(key_id_text(id) == "0a-1b-ff-00");
+  CHECK(key_id_text(std::vector<std::uint8_t>{0x7f}) == "7f");
+  CHECK(key_id_text({}).empty());
+  // A real SKI (20 bytes, SHA-1 method): 59 characters, the form openssl prints with ':' and upper case.
+  const auto ca = create_root_ca("key id test", std::chrono::days(1), test_now());
+  const std::string text = key_id_text(ca.cert.subject_key_id());
+  CHECK(text.size() == 59);
+  CHECK(text.find_first_not_of("0123456789abcdef-") == std::string::npos);
+}

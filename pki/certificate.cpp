@@ -120,6 +120,18 @@ std::string common_name_of(const X509_NAME* name) {
   return {reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len)};
 }
 
+std::string key_id_text(std::span<const std::uint8_t> key_id) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(key_id.size() * 3);
+  for (const std::uint8_t b : key_id) {
+    if (!out.empty()) out += '-';
+    out += digits[b >> 4];
+    out += digits[b & 0x0f];
+  }
+  return out;
+}
+
 std::vector<certificate> certificates_from_pem(std::string_view pem) {
   const bio_ptr bio = make_read_bio(pem);
   std::vector<certificate> out;

@@ -75,4 +75,9 @@ std::string pem_chain(std::span<const certificate> certs);
 /// First commonName of `name` as UTF-8, empty if none. Throws ossl_error.
 std::string common_name_of(const X509_NAME* name);
 
+/// A key identifier (SKI/AKI) as lower-case hex bytes joined by '-', e.g. "0a-1b-ff": the form
+/// of the CA URLs /crl/<aki>.crl and /.well-known/ca/<aki>.pem (STANDARDS.md §3). Empty input
+/// gives "". Never throws except bad_alloc; thread-safe.
+std::string key_id_text(std::span<const std::uint8_t> key_id);
+
 }  // namespace iotreg::pki

@@ -24,6 +24,8 @@ enum class errc {
   unauthenticated,  // no or unknown API key
   forbidden,
   publication_timeout,  // committed, but not yet visible in the served zone
+  csr_ca_requested,     // the CSR asks for a CA certificate
+  csr_name_mismatch,    // [ca] csr_names = "check" and the CSR names another subject
 };
 
 const boost::system::error_category& registry_category() noexcept;

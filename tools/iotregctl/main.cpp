@@ -104,6 +104,13 @@ void write_file_atomically(const fs::path& path, const std::string& content, mod
   }
 }
 
+// A fresh key of the [ca] key_type (validated by the config loader) for a new CA.
+pki::private_key ca_key(const config::settings& s) {
+  const auto type = pki::key_type_from_name(s.ca.key_type);
+  if (!type) throw std::runtime_error("ca.key_type: unknown key type '" + s.ca.key_type + "'");
+  return pki::private_key::generate(*type);
+}
+
 // Each piece of state is created only if missing, so init can be re-run safely and never
 // replaces a key that certificates or DS records already depend on.
 void init_ca(const config::settings& s, const tools::state_layout& l) {
@@ -115,8 +122,8 @@ void init_ca(const config::settings& s, const tools::state_layout& l) {
   tools::ensure_directory(l.ca_key_dir, perms::owner_all);
   const auto now = std::chrono::system_clock::now();
   if (!fs::exists(l.root_cert)) {
-    std::string cn = s.ca.root_common_name;
-    auto root = pki::create_root_ca(cn, s.ca.root_validity, now);
+    auto root =
+        pki::create_root_ca(pki::ca_name{s.ca.root_common_name, {}}, ca_key(s), s.ca.root_validity, now);
     root.key.save_pem_file(l.root_key);
     root.cert.save_pem_file(l.root_cert);
     say("created root CA " + l.root_cert.string());
@@ -126,7 +133,8 @@ void init_ca(const config::settings& s, const tools::state_layout& l) {
   if (!fs::exists(l.issuing_cert)) {
     pki::certificate_authority root{pki::certificate::load_pem_file(l.root_cert),
                                     pki::private_key::load_pem_file(l.root_key)};
-    auto issuing = pki::create_issuing_ca(root, s.ca.issuing_common_name, s.ca.issuing_validity, now);
+    auto issuing = pki::create_issuing_ca(root, pki::ca_name{s.ca.issuing_common_name, {}}, ca_key(s),
+                                          s.ca.issuing_validity, now);
     issuing.key.save_pem_file(l.issuing_key);
     issuing.cert.save_pem_file(l.issuing_cert);
     say("created issuing CA " + l.issuing_cert.string());

@@ -20,6 +20,8 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::publication_timeout:
       return {s::service_unavailable, "publication-timeout", "Publication pending"};
     case errc::ca_not_found: return {s::not_found, "ca-not-found", "CA certificate not found"};
+    case errc::csr_ca_requested: return {s::bad_request, "csr-ca-requested", "CSR asks for a CA certificate"};
+    case errc::csr_name_mismatch: return {s::bad_request, "csr-name-mismatch", "CSR names another subject"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

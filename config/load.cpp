@@ -324,6 +324,24 @@ void read_tsig(const toml::node& n, const std::string& origin, std::vector<tsig_
   }
 }
 
+// A URL that may go into certificates as is (mirrors pki::is_certificate_url, which config cannot
+// include): http(s), an authority, printable ASCII without the characters RFC 3986 excludes.
+bool is_public_url(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else {
+    return false;
+  }
+  if (rest.empty() || rest.front() == '/') return false;
+  constexpr std::string_view refused = " \"<>\\^`{|}?#";
+  return std::all_of(rest.begin(), rest.end(), [&](char c) {
+    return c > 0x20 && c < 0x7f && refused.find(c) == std::string_view::npos;
+  });
+}
+
 void read_ca(table_reader& r, ca_settings& c) {
   r.read_string("organization", c.organization);
   r.read_string("root_common_name", c.root_common_name);
@@ -337,6 +355,23 @@ void read_ca(table_reader& r, ca_settings& c) {
   read_days("root_validity_days", c.root_validity, 365 * 50);
   read_days("issuing_validity_days", c.issuing_validity, 365 * 50);
   read_days("device_validity_days", c.device_validity, 365 * 30);
+  if (r.read_string("key_type", c.key_type)) {
+    constexpr std::string_view types[] = {"ec-p256", "ec-p384", "ed25519", "rsa2048", "rsa3072", "rsa4096"};
+    if (std::find(std::begin(types), std::end(types), c.key_type) == std::end(types))
+      r.fail(r.take("key_type"), "key_type",
+             "must be \"ec-p256\", \"ec-p384\", \"ed25519\", \"rsa2048\", \"rsa3072\" or \"rsa4096\", got '" +
+                 c.key_type + "'");
+  }
+  if (r.read_string("public_url", c.public_url)) {
+    while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+    if (!is_public_url(c.public_url))
+      r.fail(r.take("public_url"), "public_url",
+             "expected \"http://host[:port][/path]\" or \"https://...\" without spaces, quotes, '?' or '#', "
+             "got '" +
+                 c.public_url + "'");
+  }
+  if (r.read_string("csr_names", c.csr_names) && c.csr_names != "ignore" && c.csr_names != "check")
+    r.fail(r.take("csr_names"), "csr_names", "must be \"ignore\" or \"check\", got '" + c.csr_names + "'");
   if (c.root_common_name.empty()) r.fail(r.take("root_common_name"), "root_common_name", "must not be empty");
   if (c.issuing_common_name.empty())
     r.fail(r.take("issuing_common_name"), "issuing_common_name", "must not be empty");
@@ -380,6 +415,16 @@ void complete(settings& s) {
     z.addresses.push_back({"device." + z.name, "127.0.0.1"});
   } else {
     for (auto& a : z.addresses) a.owner += z.name;
+  }
+  if (s.ca.public_url.empty()) {
+    // The HTTPS listener under the name its certificate carries.
+    const auto& http = s.server.http_listen;
+    std::string host = !s.server.tls_names.empty() ? s.server.tls_names.front() : http.host;
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    s.ca.public_url = "https://" + host + ":" + std::to_string(http.port);
+    if (!is_public_url(s.ca.public_url))
+      throw error(s.source.string() + ": ca.public_url: the default '" + s.ca.public_url +
+                  "' (from server.tls_names) is not a usable URL; set ca.public_url");
   }
 }
 

@@ -100,6 +100,15 @@ struct ca_settings {
   std::chrono::days root_validity{365 * 20};
   std::chrono::days issuing_validity{365 * 10};
   std::chrono::days device_validity{365};
+  // Key type of new root and issuing CAs (iotregctl init): "ec-p256", "ec-p384", "ed25519",
+  // "rsa2048", "rsa3072" or "rsa4096" (the names of pki::key_type_from_name).
+  std::string key_type = "ec-p256";
+  // Base of the URLs device certificates carry (CRL distribution point, OCSP, caIssuers): scheme
+  // and authority, no trailing '/'. Default "https://<first tls_names>:<http_listen port>".
+  std::string public_url;
+  // Names in enrollment CSRs: "ignore" (default) or "check" (CN and SAN dNSName must be the
+  // device's DNS name or its id).
+  std::string csr_names = "ignore";
 };
 
 struct settings {

@@ -75,11 +75,12 @@ certificate make_ca(const ca_name& name, const private_key& key, const certifica
   return detail::sign(std::move(x), parent != nullptr ? parent->key.native() : key.native());
 }
 
-// The common part of end-entity certificates.
+// The common part of end-entity certificates. With urls.public_url set, the certificate also
+// points at its issuer's CRL, the OCSP responder and the issuer certificate.
 certificate make_end_entity(const certificate_authority& issuer, EVP_PKEY* subject_key,
                             const std::vector<std::string>& dns_names,
                             const std::vector<std::string>& ip_addresses, int eku_nid,
-                            std::chrono::days validity, time_point now) {
+                            std::chrono::days validity, time_point now, const issuance_urls& urls) {
   check_validity(validity);
   check_issuer(issuer);
   for (const std::string& n : dns_names) check_dns_name(n);
@@ -95,6 +96,11 @@ certificate make_end_entity(const certificate_authority& issuer, EVP_PKEY* subje
   detail::add_subject_key_id(x.get());
   detail::add_authority_key_id(x.get(), issuer.cert.subject_key_id());
   detail::add_subject_alt_names(x.get(), dns_names, ip_addresses, !has_cn);
+  if (!urls.public_url.empty()) {
+    const std::vector<std::uint8_t> issuer_key_id = issuer.cert.subject_key_id();
+    detail::add_crl_distribution_point(x.get(), crl_url(urls, issuer_key_id));
+    detail::add_authority_info_access(x.get(), ocsp_url(urls), ca_issuers_url(urls, issuer_key_id));
+  }
   return detail::sign(std::move(x), issuer.key.native());
 }
 
@@ -123,12 +129,12 @@ certificate_authority create_issuing_ca(const certificate_authority& root, const
 }
 
 certificate issue_device_certificate(const certificate_authority& issuer, const csr& req,
-                                     const std::string& dns_name, std::chrono::days validity,
-                                     time_point now) {
+                                     const std::string& dns_name, std::chrono::days validity, time_point now,
+                                     const issuance_urls& urls) {
   check_dns_name(dns_name);
   EVP_PKEY* key = X509_REQ_get0_pubkey(req.native());
   if (key == nullptr) throw std::invalid_argument("CSR has no usable public key");
-  return make_end_entity(issuer, key, {dns_name}, {}, NID_client_auth, validity, now);
+  return make_end_entity(issuer, key, {dns_name}, {}, NID_client_auth, validity, now, urls);
 }
 
 certificate issue_server_certificate(const certificate_authority& issuer, const private_key& key,
@@ -137,7 +143,7 @@ certificate issue_server_certificate(const certificate_authority& issuer, const 
                                      time_point now) {
   if (dns_names.empty() && ip_addresses.empty())
     throw std::invalid_argument("server certificate needs a name");
-  return make_end_entity(issuer, key.native(), dns_names, ip_addresses, NID_server_auth, validity, now);
+  return make_end_entity(issuer, key.native(), dns_names, ip_addresses, NID_server_auth, validity, now, {});
 }
 
 }  // namespace iotreg::pki

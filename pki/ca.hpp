@@ -5,6 +5,7 @@
 
 #include "pki/certificate.hpp"
 #include "pki/csr.hpp"
+#include "pki/issuance_urls.hpp"
 #include "pki/key.hpp"
 
 #include <chrono>
@@ -54,13 +55,16 @@ certificate_authority create_issuing_ca(const certificate_authority& root, const
 /// CN=dns_name (empty subject and a critical SAN instead if dns_name exceeds 64 characters);
 /// SAN exactly one dNSName = dns_name ('_' labels allowed); EKU clientAuth; keyUsage critical
 /// digitalSignature; basicConstraints critical CA:FALSE; SKI; AKI keyIdentifier = issuer SKI;
-/// valid from now-1h (clock skew) to now+validity (not clamped to the issuer's notAfter);
-/// signed with SHA-256 (SHA-384 for a P-384 issuer, none for Ed25519).
+/// when urls.public_url is set, cRLDistributionPoints URI crl_url(urls, issuer SKI) and
+/// authorityInfoAccess OCSP ocsp_url(urls) + caIssuers ca_issuers_url(urls, issuer SKI), both
+/// non-critical; valid from now-1h (clock skew) to now+validity (not clamped to the issuer's
+/// notAfter); signed with SHA-256 (SHA-384 for a P-384 issuer, none for Ed25519).
 /// Throws std::invalid_argument if dns_name is not a hostname of letters, digits, '-' and '_'
-/// (at most 253 characters, labels 1..63, no trailing dot), validity <= 0, or the issuer is
-/// unusable (see create_issuing_ca); ossl_error otherwise.
+/// (at most 253 characters, labels 1..63, no trailing dot), validity <= 0, a URL fails
+/// is_certificate_url, or the issuer is unusable (see create_issuing_ca); ossl_error otherwise.
 certificate issue_device_certificate(const certificate_authority& issuer, const csr& req,
-                                     const std::string& dns_name, std::chrono::days validity, time_point now);
+                                     const std::string& dns_name, std::chrono::days validity, time_point now,
+                                     const issuance_urls& urls = {});
 
 /// TLS server certificate for iotregd's own `key`: SAN dNSNames then iPAddresses ("127.0.0.1",
 /// "::1"), subject CN = first DNS name (else first address), EKU serverAuth, keyUsage critical

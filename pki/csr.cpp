@@ -1,12 +1,15 @@
 #include "pki/csr.hpp"
 
 #include "pki/certificate.hpp"
+#include "pki/der_check.hpp"
 #include "pki/key.hpp"
 #include "pki/pem.hpp"
 
 #include <openssl/core_names.h>
 #include <openssl/objects.h>
 
+#include <algorithm>
+#include <cctype>
 #include <climits>
 
 namespace iotreg::pki {
@@ -70,6 +73,79 @@ boost::system::error_code check_key(X509_REQ* req) {
   return {};
 }
 
+void free_extension_stack(STACK_OF(X509_EXTENSION) * s) noexcept {
+  sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
+}
+using extension_stack_ptr = ossl_ptr<STACK_OF(X509_EXTENSION), free_extension_stack>;
+
+// The extensions the CSR asks for; null (with `ec` set) if the request is unusable. Exactly one
+// extensionRequest attribute of one value is allowed: OpenSSL reads only the first one it finds,
+// and a second one must not hide what a later reader might see.
+extension_stack_ptr requested_extensions(X509_REQ* req, boost::system::error_code& ec) {
+  int attributes = 0;
+  int index = -1;
+  for (const int nid : {NID_ext_req, NID_ms_ext_req}) {
+    for (int pos = X509_REQ_get_attr_by_NID(req, nid, -1); pos >= 0;
+         pos = X509_REQ_get_attr_by_NID(req, nid, pos)) {
+      ++attributes;
+      index = pos;
+    }
+  }
+  if (attributes == 0) return extension_stack_ptr(sk_X509_EXTENSION_new_null());
+  if (attributes > 1 || X509_ATTRIBUTE_count(X509_REQ_get_attr(req, index)) != 1) {
+    ec = csr_errc::malformed;
+    return nullptr;
+  }
+  extension_stack_ptr exts(X509_REQ_get_extensions(req));
+  if (!exts) ec = csr_errc::malformed;
+  return exts;
+}
+
+// Refuses requests for a CA certificate. The profile never copies requested extensions, so this is
+// about intent: a device that asks to be a CA is misconfigured or hostile.
+boost::system::error_code check_not_ca(X509_REQ* req) {
+  boost::system::error_code ec;
+  const extension_stack_ptr exts = requested_extensions(req, ec);
+  if (!exts) return ec;
+  for (int i = 0; i < sk_X509_EXTENSION_num(exts.get()); ++i) {
+    X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), i);
+    const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+    if (nid == NID_basic_constraints) {
+      const basic_constraints_ptr bc(static_cast<BASIC_CONSTRAINTS*>(X509V3_EXT_d2i(ext)));
+      if (!bc) return csr_errc::malformed;
+      if (bc->ca != 0) return csr_errc::ca_requested;
+    } else if (nid == NID_key_usage) {
+      const asn1_bit_string_ptr ku(static_cast<ASN1_BIT_STRING*>(X509V3_EXT_d2i(ext)));
+      if (!ku) return csr_errc::malformed;
+      constexpr int key_cert_sign = 5;
+      constexpr int crl_sign = 6;
+      if (ASN1_BIT_STRING_get_bit(ku.get(), key_cert_sign) == 1 ||
+          ASN1_BIT_STRING_get_bit(ku.get(), crl_sign) == 1) {
+        return csr_errc::ca_requested;
+      }
+    }
+  }
+  return {};
+}
+
+bool equal_ascii_nocase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Whether `name` (raw bytes of a CN or dNSName) names the device.
+bool names_device(std::string_view name, std::string_view dns_name, std::string_view device_id) {
+  if (name == device_id) return true;
+  if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+  return !name.empty() && equal_ascii_nocase(name, dns_name);
+}
+
+std::string_view string_of(const ASN1_STRING* s) {
+  return {reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+          static_cast<std::size_t>(ASN1_STRING_length(s))};
+}
+
 boost::system::error_code check_signature(X509_REQ* req) {
   const int sig_nid = X509_REQ_get_signature_nid(req);
   if (sig_nid != NID_ED25519) {
@@ -96,6 +172,10 @@ boost::system::result<csr> parse_csr_pem(std::string_view pem, const csr_policy&
   }
   if (block.data.size() > static_cast<std::size_t>(LONG_MAX)) return make_error_code(csr_errc::too_large);
 
+  // Strict DER before OpenSSL sees it: its decoder also takes BER and would verify the signature
+  // over the original, oddly encoded bytes.
+  if (!is_strict_der(block.data)) return make_error_code(csr_errc::malformed);
+
   const unsigned char* p = block.data.data();
   x509_req_ptr req(d2i_X509_REQ(nullptr, &p, static_cast<long>(block.data.size())));
   if (!req || p != block.data.data() + block.data.size()) return make_error_code(csr_errc::malformed);
@@ -104,7 +184,39 @@ boost::system::result<csr> parse_csr_pem(std::string_view pem, const csr_policy&
   // Key first: it is cheap and keeps odd or huge keys away from signature verification.
   if (const auto ec = check_key(req.get())) return ec;
   if (const auto ec = check_signature(req.get())) return ec;
+  if (const auto ec = check_not_ca(req.get())) return ec;
   return csr(std::move(req));
+}
+
+boost::system::error_code check_csr_names(const csr& req, const csr_policy& policy, std::string_view dns_name,
+                                          std::string_view device_id) {
+  const error_queue_guard guard;
+  if (policy.names == csr_name_policy::ignore) return {};
+  // Raw bytes, not a UTF-8 conversion: a name that needs converting is not an ASCII DNS name or id.
+  const X509_NAME* subject = X509_REQ_get_subject_name(req.native());
+  for (int i = X509_NAME_get_index_by_NID(subject, NID_commonName, -1); i >= 0;
+       i = X509_NAME_get_index_by_NID(subject, NID_commonName, i)) {
+    const ASN1_STRING* cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, i));
+    if (!names_device(string_of(cn), dns_name, device_id)) return csr_errc::name_mismatch;
+  }
+  boost::system::error_code ec;
+  const extension_stack_ptr exts = requested_extensions(req.native(), ec);
+  if (!exts) return ec;
+  for (int i = 0; i < sk_X509_EXTENSION_num(exts.get()); ++i) {
+    X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), i);
+    if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_subject_alt_name) continue;
+    const general_names_ptr names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
+    if (!names) return csr_errc::malformed;
+    for (int j = 0; j < sk_GENERAL_NAME_num(names.get()); ++j) {
+      int type = 0;
+      const void* value = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(names.get(), j), &type);
+      if (type == GEN_DNS &&
+          !names_device(string_of(static_cast<const ASN1_STRING*>(value)), dns_name, device_id)) {
+        return csr_errc::name_mismatch;
+      }
+    }
+  }
+  return {};
 }
 
 std::vector<std::uint8_t> csr::der() const { return to_der(i2d_X509_REQ, req_.get()); }

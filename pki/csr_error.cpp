@@ -15,6 +15,8 @@ class category final : public boost::system::error_category {
       case csr_errc::bad_signature: return "certificate request signature invalid or algorithm refused";
       case csr_errc::key_not_allowed: return "key type or size not allowed";
       case csr_errc::too_large: return "certificate request too large";
+      case csr_errc::ca_requested: return "certificate request asks for a CA certificate";
+      case csr_errc::name_mismatch: return "certificate request names another subject";
     }
     return "unknown CSR error";
   }

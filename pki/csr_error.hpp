@@ -13,6 +13,8 @@ enum class csr_errc {
   bad_signature,    // self-signature does not verify, or uses a refused algorithm (MD5, SHA-1)
   key_not_allowed,  // key type, curve, size or exponent outside the allow-list
   too_large,        // input larger than csr_policy::max_pem_bytes
+  ca_requested,     // extensionRequest asks for basicConstraints cA=TRUE or keyCertSign/cRLSign
+  name_mismatch,    // csr_name_policy::check: a CN or SAN dNSName is not the device's name or id
 };
 
 /// The category of csr_errc, named "iotreg.pki.csr". Thread-safe.

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <stdexcept>
+#include <utility>
 
 namespace iotreg::pki {
 namespace {
@@ -23,11 +24,36 @@ evp_pkey_ptr keygen(key_type t) {
       return evp_pkey_ptr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(2048)));
     case key_type::rsa3072:
       return evp_pkey_ptr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(3072)));
+    case key_type::rsa4096:
+      return evp_pkey_ptr(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<std::size_t>(4096)));
   }
   throw std::invalid_argument("unknown key_type");
 }
 
+constexpr std::array<std::pair<key_type, std::string_view>, 6> key_type_names{{
+    {key_type::ec_p256, "ec-p256"},
+    {key_type::ec_p384, "ec-p384"},
+    {key_type::ed25519, "ed25519"},
+    {key_type::rsa2048, "rsa2048"},
+    {key_type::rsa3072, "rsa3072"},
+    {key_type::rsa4096, "rsa4096"},
+}};
+
 }  // namespace
+
+std::string_view key_type_name(key_type t) noexcept {
+  for (const auto& [type, name] : key_type_names) {
+    if (type == t) return name;
+  }
+  return "unknown";
+}
+
+std::optional<key_type> key_type_from_name(std::string_view name) noexcept {
+  for (const auto& [type, n] : key_type_names) {
+    if (n == name) return type;
+  }
+  return std::nullopt;
+}
 
 std::string describe_key(const EVP_PKEY* key) {
   switch (EVP_PKEY_get_base_id(key)) {

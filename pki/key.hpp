@@ -5,13 +5,19 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace iotreg::pki {
 
-enum class key_type { ec_p256, ec_p384, ed25519, rsa2048, rsa3072 };
+enum class key_type { ec_p256, ec_p384, ed25519, rsa2048, rsa3072, rsa4096 };
+
+/// The configuration name of `t`: "ec-p256", "ec-p384", "ed25519", "rsa2048", "rsa3072", "rsa4096".
+std::string_view key_type_name(key_type t) noexcept;
+/// The key_type named `name` (exactly one of the names above); nullopt otherwise. Never throws.
+std::optional<key_type> key_type_from_name(std::string_view name) noexcept;
 
 /// Human-readable key type of `key`: "EC P-256", "EC P-384", "RSA 2048", "Ed25519", "Ed448",
 /// "EC <curve>" or the OpenSSL type name otherwise. `key` must not be null. Never throws except bad_alloc.

@@ -1,11 +1,13 @@
 #include "pki/x509_build.hpp"
 
 #include "pki/digest.hpp"
+#include "pki/issuance_urls.hpp"
 #include "pki/key.hpp"
 
 #include <algorithm>
 #include <climits>
 #include <stdexcept>
+#include <utility>
 
 namespace iotreg::pki::detail {
 namespace {
@@ -32,6 +34,25 @@ void push_name(GENERAL_NAMES* names, general_name_ptr name) {
   if (sk_GENERAL_NAME_push(names, name.get()) <= 0) throw_ossl("sk_GENERAL_NAME_push");
   static_cast<void>(name.release());  // now owned by the stack
 }
+
+// A GeneralName uniformResourceIdentifier (IA5String); the URL is checked first because it ends
+// up in every certificate and must never carry a space, a quote or a control character.
+general_name_ptr uri_name(std::string_view url) {
+  if (!is_certificate_url(url))
+    throw std::invalid_argument("not a usable certificate URL: '" + std::string(url) + "'");
+  general_name_ptr gn(GENERAL_NAME_new());
+  asn1_string_ptr ia5(ASN1_IA5STRING_new());
+  if (!gn || !ia5 || ASN1_STRING_set(ia5.get(), url.data(), static_cast<int>(url.size())) != 1) {
+    throw_ossl("uniformResourceIdentifier");
+  }
+  GENERAL_NAME_set0_value(gn.get(), GEN_URI, ia5.release());
+  return gn;
+}
+
+using crl_dist_points_ptr = ossl_ptr<CRL_DIST_POINTS, CRL_DIST_POINTS_free>;
+using dist_point_ptr = ossl_ptr<DIST_POINT, DIST_POINT_free>;
+using authority_info_access_ptr = ossl_ptr<AUTHORITY_INFO_ACCESS, AUTHORITY_INFO_ACCESS_free>;
+using access_description_ptr = ossl_ptr<ACCESS_DESCRIPTION, ACCESS_DESCRIPTION_free>;
 
 }  // namespace
 
@@ -156,6 +177,38 @@ void add_subject_alt_names(X509* x, const std::vector<std::string>& dns_names,
     push_name(names.get(), std::move(gn));
   }
   add_extension(x, NID_subject_alt_name, names.get(), critical, "subjectAltName");
+}
+
+void add_crl_distribution_point(X509* x, std::string_view url) {
+  const crl_dist_points_ptr points(sk_DIST_POINT_new_null());
+  dist_point_ptr point(DIST_POINT_new());
+  if (!points || !point) throw_ossl("DIST_POINT_new");
+  point->distpoint = DIST_POINT_NAME_new();
+  if (point->distpoint == nullptr) throw_ossl("DIST_POINT_NAME_new");
+  point->distpoint->type = 0;  // fullName
+  point->distpoint->name.fullname = GENERAL_NAMES_new();
+  if (point->distpoint->name.fullname == nullptr) throw_ossl("GENERAL_NAMES_new");
+  push_name(point->distpoint->name.fullname, uri_name(url));
+  if (sk_DIST_POINT_push(points.get(), point.get()) <= 0) throw_ossl("sk_DIST_POINT_push");
+  static_cast<void>(point.release());  // now owned by the stack
+  add_extension(x, NID_crl_distribution_points, points.get(), false, "cRLDistributionPoints");
+}
+
+void add_authority_info_access(X509* x, std::string_view ocsp_url, std::string_view ca_issuers_url) {
+  const authority_info_access_ptr aia(sk_ACCESS_DESCRIPTION_new_null());
+  if (!aia) throw_ossl("sk_ACCESS_DESCRIPTION_new_null");
+  for (const auto& [nid, url] :
+       {std::pair{NID_ad_OCSP, ocsp_url}, std::pair{NID_ad_ca_issuers, ca_issuers_url}}) {
+    access_description_ptr ad(ACCESS_DESCRIPTION_new());
+    if (!ad) throw_ossl("ACCESS_DESCRIPTION_new");
+    ASN1_OBJECT_free(ad->method);
+    ad->method = OBJ_nid2obj(nid);  // static object
+    GENERAL_NAME_free(ad->location);
+    ad->location = uri_name(url).release();
+    if (sk_ACCESS_DESCRIPTION_push(aia.get(), ad.get()) <= 0) throw_ossl("sk_ACCESS_DESCRIPTION_push");
+    static_cast<void>(ad.release());
+  }
+  add_extension(x, NID_info_access, aia.get(), false, "authorityInfoAccess");
 }
 
 certificate sign(x509_ptr x, EVP_PKEY* key) {

@@ -50,6 +50,15 @@ void add_authority_key_id(X509* x, std::span<const std::uint8_t> issuer_key_id);
 void add_subject_alt_names(X509* x, const std::vector<std::string>& dns_names,
                            const std::vector<std::string>& ip_addresses, bool critical);
 
+/// Non-critical cRLDistributionPoints with one DistributionPoint whose fullName is the URI `url`
+/// (no reasons, no cRLIssuer: RFC 5280 §4.2.1.13). Throws std::invalid_argument if `url` fails
+/// is_certificate_url, ossl_error otherwise.
+void add_crl_distribution_point(X509* x, std::string_view url);
+
+/// Non-critical authorityInfoAccess with id-ad-ocsp `ocsp_url` then id-ad-caIssuers
+/// `ca_issuers_url`, both URIs (RFC 5280 §4.2.2.1). Throws as add_crl_distribution_point.
+void add_authority_info_access(X509* x, std::string_view ocsp_url, std::string_view ca_issuers_url);
+
 /// Signs `x` with `key`: SHA-256 (SHA-384 for a P-384 key, SHA-512 for P-521), no digest for
 /// EdDSA. Returns the certificate re-parsed from its DER, so that no extension cache computed
 /// while it was being built can disagree with what was signed. Throws ossl_error.

@@ -24,6 +24,8 @@ class category final : public boost::system::error_category {
       case errc::forbidden: return "forbidden";
       case errc::publication_timeout: return "change committed but not yet published";
       case errc::ca_not_found: return "no CA certificate with that key identifier";
+      case errc::csr_ca_requested: return "CSR asks for a CA certificate";
+      case errc::csr_name_mismatch: return "CSR names another subject";
     }
     return "unknown registry error";
   }

@@ -25,6 +25,8 @@ enum class errc {
   forbidden,
   publication_timeout,  // committed, but not yet visible in the served zone
   ca_not_found,         // no CA certificate with that key id (/.well-known/ca/)
+  csr_ca_requested,     // the CSR asks for a CA certificate
+  csr_name_mismatch,    // [ca] csr_names = "check" and the CSR names another subject
 };
 
 const boost::system::error_category& registry_category() noexcept;

@@ -21,6 +21,12 @@ error csr_error(const boost::system::error_code& ec) {
       return {errc::csr_key_not_allowed,
               "the csr's key is not allowed (EC P-256/P-384, Ed25519, RSA >= 2048)"};
     case csr_errc::too_large: return {errc::csr_malformed, "the csr is too large"};
+    case csr_errc::ca_requested:
+      return {errc::csr_ca_requested,
+              "the csr asks for a CA certificate (basicConstraints cA or keyCertSign/cRLSign)"};
+    case csr_errc::name_mismatch:
+      return {errc::csr_name_mismatch,
+              "a name in the csr (CN or SAN dNSName) is not the device's name or id"};
     case csr_errc::malformed: break;
   }
   return {errc::csr_malformed, "the csr cannot be parsed"};
@@ -65,15 +71,17 @@ enrollment registry_service::to_enrollment(const device& d) const {
 result<enrollment> registry_service::enroll(const enroll_request& req) {
   auto id = normalize_device_id(req.device_id, settings_.allow_label_ids);
   if (!id) return id.error();
-  auto csr = pki::parse_csr_pem(req.csr_pem);
+  auto csr = pki::parse_csr_pem(req.csr_pem, settings_.csr);
   if (!csr) return csr_error(csr.error());
+  if (const auto ec = pki::check_csr_names(*csr, settings_.csr, dns_name(*id), *id)) return csr_error(ec);
   // Refuse a known id before signing anything; the unique constraint stays the real guard.
   if (devices_.find(settings_.zone, *id)) {
     return error{errc::device_exists, "device " + *id + " is already registered"};
   }
 
   const auto now = now_();
-  auto cert = pki::issue_device_certificate(issuing_, *csr, dns_name(*id), settings_.device_validity, now);
+  auto cert = pki::issue_device_certificate(issuing_, *csr, dns_name(*id), settings_.device_validity, now,
+                                            settings_.urls);
   auto rdata = dns::dane_ee_spki_sha256(cert.spki_der());
 
   new_enrollment row;

@@ -4,6 +4,8 @@
 
 #include "pki/ca.hpp"
 #include "pki/certificate.hpp"
+#include "pki/csr.hpp"
+#include "pki/issuance_urls.hpp"
 #include "registry/enrollment_service.hpp"
 #include "registry/ports.hpp"
 #include "registry/zone_publisher.hpp"
@@ -19,6 +21,8 @@ struct registry_settings {
   bool allow_label_ids = false;
   std::chrono::days device_validity{365};
   std::chrono::milliseconds publish_timeout{10000};
+  pki::csr_policy csr{};      // size limit and name policy of enrollment CSRs
+  pki::issuance_urls urls{};  // CRL distribution point and AIA of device certificates
 };
 
 class registry_service final : public enrollment_service {

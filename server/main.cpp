@@ -90,12 +90,16 @@ int run(const config::settings& s) {
   // Changes committed before a crash but never published are picked up at once.
   publisher.publish_pending();
 
-  registry::registry_service service({.zone = s.zone.name,
-                                      .tlsa_ttl = s.zone.tlsa_ttl,
-                                      .allow_label_ids = s.zone.allow_label_ids,
-                                      .device_validity = s.ca.device_validity,
-                                      .publish_timeout = s.server.publish_timeout},
-                                     devices, publisher, ca.active_issuing(), ca.root);
+  registry::registry_service service(
+      {.zone = s.zone.name,
+       .tlsa_ttl = s.zone.tlsa_ttl,
+       .allow_label_ids = s.zone.allow_label_ids,
+       .device_validity = s.ca.device_validity,
+       .publish_timeout = s.server.publish_timeout,
+       .csr = {.names =
+                   s.ca.csr_names == "check" ? pki::csr_name_policy::check : pki::csr_name_policy::ignore},
+       .urls = {.public_url = s.ca.public_url}},
+      devices, publisher, ca.active_issuing(), ca.root);
   registry::api_key_authenticator auth(keys);
   // CA discovery: the root and every issuing CA at /.well-known/ca/<ski>.pem.
   std::vector<pki::certificate> published{ca.root};

@@ -128,8 +128,8 @@ void init_ca(const config::settings& s, const tools::state_layout& l) {
   tools::ensure_directory(l.ca_key_dir, perms::owner_all);
   const auto now = std::chrono::system_clock::now();
   if (!fs::exists(l.root_cert)) {
-    std::string cn = s.ca.root_common_name;
-    auto root = pki::create_root_ca(cn, s.ca.root_validity, now);
+    auto root = pki::create_root_ca(pki::ca_name{s.ca.root_common_name, {}}, tools::new_ca_key(s),
+                                    s.ca.root_validity, now);
     root.key.save_pem_file(l.root_key);
     root.cert.save_pem_file(l.root_cert);
     say("created root CA " + l.root_cert.string());
@@ -140,7 +140,8 @@ void init_ca(const config::settings& s, const tools::state_layout& l) {
   if (tools::migrate_legacy_issuing(l)) say("moved the issuing CA to " + l.issuing_dir.string());
   if (!fs::exists(l.issuing_cert)) {
     auto root = tools::load_root_authority(l);
-    auto issuing = pki::create_issuing_ca(root, s.ca.issuing_common_name, s.ca.issuing_validity, now);
+    auto issuing = pki::create_issuing_ca(root, pki::ca_name{s.ca.issuing_common_name, {}},
+                                          tools::new_ca_key(s), s.ca.issuing_validity, now);
     const std::string id = tools::store_issuing_ca(l, issuing);
     tools::activate_issuing_ca(l, id);
     say("created issuing CA " + id + " (active) in " + l.issuing_dir.string());

@@ -66,6 +66,12 @@ const pki::certificate_authority* ca_material::find_issuing(std::string_view key
   return nullptr;
 }
 
+pki::private_key new_ca_key(const config::settings& s) {
+  const auto type = pki::key_type_from_name(s.ca.key_type);
+  if (!type) throw std::runtime_error("ca.key_type: unknown key type '" + s.ca.key_type + "'");
+  return pki::private_key::generate(*type);
+}
+
 fs::path issuing_cert_file(const state_layout& layout, std::string_view key_id) {
   return layout.issuing_dir / (std::string(key_id) + ".pem");
 }

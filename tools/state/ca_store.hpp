@@ -31,6 +31,10 @@
 namespace iotreg::tools {
 
 /// ca/issuing/<key_id>.pem and ca/private/issuing/<key_id>.key.
+/// A fresh key of the [ca] key_type (validated by the config loader) for a new CA.
+/// @throws std::runtime_error for an unknown type, ossl_error.
+pki::private_key new_ca_key(const config::settings& s);
+
 std::filesystem::path issuing_cert_file(const state_layout& layout, std::string_view key_id);
 std::filesystem::path issuing_key_file(const state_layout& layout, std::string_view key_id);
 

@@ -144,6 +144,8 @@ TEST_CASE("status_map: every errc has a status, slug and title") {
       {errc::forbidden, http::status::forbidden, "forbidden"},
       {errc::publication_timeout, http::status::service_unavailable, "publication-timeout"},
       {errc::ca_not_found, http::status::not_found, "ca-not-found"},
+      {errc::csr_ca_requested, http::status::bad_request, "csr-ca-requested"},
+      {errc::csr_name_mismatch, http::status::bad_request, "csr-name-mismatch"},
       {errc::ok, http::status::internal_server_error, "internal"},
   };
   for (const auto& r : rows) {
@@ -173,6 +175,8 @@ TEST_CASE("error/service failures become problems on every device route") {
       {errc::device_already_revoked, http::status::conflict, "device-revoked"},
       {errc::forbidden, http::status::forbidden, "forbidden"},
       {errc::publication_timeout, http::status::service_unavailable, "publication-timeout"},
+      {errc::csr_ca_requested, http::status::bad_request, "csr-ca-requested"},
+      {errc::csr_name_mismatch, http::status::bad_request, "csr-name-mismatch"},
   };
   fixture f;
   for (const auto& r : rows) {

@@ -248,3 +248,45 @@ addresses = { ns1 = ["192.0.2.53"], device = ["192.0.2.10", "2001:db8::10"] }
                                      "device.iotregistry.test. 192.0.2.10",
                                      "device.iotregistry.test. 2001:db8::10"});
 }
+
+TEST_CASE("config/ca key_type, public_url and csr_names: defaults, values, errors naming file:line:key") {
+  const auto d = parse("", "t", {});
+  CHECK(d.ca.key_type == "ec-p256");
+  CHECK(d.ca.public_url == "https://localhost:8443");
+  CHECK(d.ca.csr_names == "ignore");
+
+  const auto s = parse(R"([server]
+http_listen = "127.0.0.1:9443"
+tls_names = ["iotreg.example", "localhost"]
+[ca]
+key_type = "rsa4096"
+csr_names = "check"
+)",
+                       "t", {});
+  CHECK(s.ca.key_type == "rsa4096");
+  CHECK(s.ca.public_url == "https://iotreg.example:9443");
+  CHECK(s.ca.csr_names == "check");
+  const auto v6 = parse("[server]\nhttp_listen = \"[::1]:443\"\ntls_names = []\n", "t", {});
+  CHECK(v6.ca.public_url == "https://[::1]:443");
+  for (const char* t : {"ec-p256", "ec-p384", "ed25519", "rsa2048", "rsa3072", "rsa4096"}) {
+    CHECK(parse(std::string("[ca]\nkey_type = \"") + t + "\"\n", "t", {}).ca.key_type == t);
+  }
+  CHECK(parse("[ca]\npublic_url = \"http://ca.example/iotreg/\"\n", "t", {}).ca.public_url ==
+        "http://ca.example/iotreg");
+
+  CHECK_THAT(error_of("[ca]\n\nkey_type = \"rsa1024\"\n"),
+             Catch::Matchers::StartsWith("test.toml:3: ca.key_type: must be \"ec-p256\""));
+  CHECK_THAT(error_of("[ca]\nkey_type = \"EC-P256\"\n"), Catch::Matchers::Contains("got 'EC-P256'"));
+  CHECK_THAT(error_of("[ca]\nkey_type = 256\n"),
+             Catch::Matchers::StartsWith("test.toml:2: ca.key_type: expected a string"));
+  CHECK_THAT(error_of("[ca]\ncsr_names = \"strict\"\n"),
+             Catch::Matchers::StartsWith("test.toml:2: ca.csr_names: must be \"ignore\" or \"check\""));
+  for (const char* bad : {"", "ftp://x.example", "https://", "https:///x", "https://a b.example",
+                          "https://x.example/?q", "https://x.example/#f", "https://x.example/\\\"x"}) {
+    INFO(bad);
+    CHECK_THAT(error_of(std::string("[ca]\npublic_url = \"") + bad + "\"\n"),
+               Catch::Matchers::StartsWith("test.toml:2: ca.public_url: expected"));
+  }
+  CHECK_THAT(error_of("[server]\ntls_names = [\"a b\"]\n"),
+             Catch::Matchers::StartsWith("test.toml: ca.public_url: the default"));
+}

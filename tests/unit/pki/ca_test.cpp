@@ -279,7 +279,10 @@ TEST_CASE("device certificate ignores the CSR's subject and extensions", "[pki][
   const auto key = test::make_ec_key("P-256");
   test::csr_spec spec;
   spec.common_name = "evil.example";
-  spec.request_ca_extensions = true;
+  // Not a CA request (parse_csr_pem refuses those), but foreign names and usages.
+  spec.extensions = {{NID_subject_alt_name, "DNS:evil.example"},
+                     {NID_key_usage, "critical,digitalSignature,keyEncipherment"},
+                     {NID_ext_key_usage, "serverAuth"}};
   const csr req = make_csr(key.get(), spec);
   REQUIRE(req.subject_common_name() == "evil.example");
 

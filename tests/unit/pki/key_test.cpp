@@ -40,7 +40,7 @@ TEST_CASE("generate: each key type, PEM round trip keeps the public key", "[pki]
   };
   const auto r = GENERATE(row{key_type::ec_p256, "EC P-256"}, row{key_type::ec_p384, "EC P-384"},
                           row{key_type::ed25519, "Ed25519"}, row{key_type::rsa2048, "RSA 2048"},
-                          row{key_type::rsa3072, "RSA 3072"});
+                          row{key_type::rsa3072, "RSA 3072"}, row{key_type::rsa4096, "RSA 4096"});
   SECTION(r.description) {
     const private_key k = private_key::generate(r.type);
     CHECK(k.description() == r.description);
@@ -50,6 +50,19 @@ TEST_CASE("generate: each key type, PEM round trip keeps the public key", "[pki]
     CHECK(back.spki_der() == k.spki_der());
     CHECK(EVP_PKEY_eq(back.native(), k.native()) == 1);
   }
+}
+
+TEST_CASE("key type names: the [ca] key_type values", "[pki][key]") {
+  for (const auto t : {key_type::ec_p256, key_type::ec_p384, key_type::ed25519, key_type::rsa2048,
+                       key_type::rsa3072, key_type::rsa4096}) {
+    CHECK(key_type_from_name(key_type_name(t)) == t);
+  }
+  CHECK(key_type_name(key_type::ec_p256) == "ec-p256");
+  CHECK(key_type_name(key_type::rsa4096) == "rsa4096");
+  CHECK(key_type_from_name("ed25519") == key_type::ed25519);
+  CHECK_FALSE(key_type_from_name("rsa1024"));
+  CHECK_FALSE(key_type_from_name("EC-P256"));
+  CHECK_FALSE(key_type_from_name(""));
 }
 
 TEST_CASE("generate_p256 gives fresh P-256 keys", "[pki][key]") {

@@ -25,15 +25,21 @@ std::vector<std::uint8_t> make_csr_der(EVP_PKEY* key, const csr_spec& spec) {
       X509_REQ_set_pubkey(req.get(), key) != 1) {
     throw_ossl("CSR fill");
   }
+  std::vector<std::pair<int, std::string>> wanted = spec.extensions;
   if (spec.request_ca_extensions) {
+    wanted.emplace_back(NID_basic_constraints, "critical,CA:TRUE");
+    wanted.emplace_back(NID_subject_alt_name, "DNS:evil.example");
+  }
+  if (!wanted.empty()) {
     ossl_ptr<STACK_OF(X509_EXTENSION), free_extension_stack> exts(sk_X509_EXTENSION_new_null());
-    for (const auto& [nid, value] : {std::pair{NID_basic_constraints, "critical,CA:TRUE"},
-                                     std::pair{NID_subject_alt_name, "DNS:evil.example"}}) {
-      X509_EXTENSION* e = X509V3_EXT_conf_nid(nullptr, nullptr, nid, value);
+    for (const auto& [nid, value] : wanted) {
+      X509_EXTENSION* e = X509V3_EXT_conf_nid(nullptr, nullptr, nid, value.c_str());
       if (e == nullptr || sk_X509_EXTENSION_push(exts.get(), e) <= 0) throw_ossl("CSR extensions");
     }
     if (X509_REQ_add_extensions(req.get(), exts.get()) != 1) throw_ossl("X509_REQ_add_extensions");
   }
+  if (spec.version != X509_REQ_VERSION_1 && X509_REQ_set_version(req.get(), spec.version) != 1)
+    throw_ossl("X509_REQ_set_version");
   const EVP_MD* md = spec.md;
   const int id = EVP_PKEY_get_base_id(key);
   if (md == nullptr && id != EVP_PKEY_ED25519 && id != EVP_PKEY_ED448) md = EVP_sha256();

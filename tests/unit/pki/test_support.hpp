@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace iotreg::pki::test {
@@ -15,6 +16,9 @@ struct csr_spec {
   std::string common_name = "device";
   const EVP_MD* md = nullptr;          // nullptr: SHA-256 (no digest for Ed25519 / Ed448)
   bool request_ca_extensions = false;  // asks for CA:TRUE and a foreign SAN
+  // More requested extensions, as OpenSSL config values: {NID_key_usage, "critical,keyCertSign"}.
+  std::vector<std::pair<int, std::string>> extensions;
+  long version = 0;  // X509_REQ_VERSION_1; other values make an invalid request
 };
 
 /// DER PKCS#10 request for `key` signed with it.

@@ -15,6 +15,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <catch2/catch.hpp>
 
@@ -363,4 +364,88 @@ TEST_CASE("registry/the publisher keeps the IXFR journal in memory and in the st
   p.rebuild();
   CHECK(p.journal()->empty());
   CHECK(store.journal(zone).empty());
+}
+
+namespace {
+
+// A CSR with subject CN=cn (none when empty) and the requested extensions (OpenSSL config values).
+std::string make_csr_pem_with(const pki::private_key& key, const std::string& cn,
+                              const std::vector<std::pair<int, const char*>>& extensions) {
+  X509_REQ* req = X509_REQ_new();
+  X509_REQ_set_version(req, 0);
+  X509_REQ_set_pubkey(req, key.native());
+  if (!cn.empty()) {
+    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  }
+  if (!extensions.empty()) {
+    STACK_OF(X509_EXTENSION)* exts = sk_X509_EXTENSION_new_null();
+    for (const auto& [nid, value] : extensions)
+      sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(nullptr, nullptr, nid, value));
+    X509_REQ_add_extensions(req, exts);
+    sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  }
+  X509_REQ_sign(req, key.native(), EVP_sha256());
+  BIO* bio = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509_REQ(bio, req);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(bio, &data);
+  std::string pem(data, static_cast<std::size_t>(n));
+  BIO_free(bio);
+  X509_REQ_free(req);
+  return pem;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "registry/device certificates carry the issuance URLs, CA requests and name mismatches are refused") {
+  fixture f;
+  registry::registry_service svc{{.zone = zone,
+                                  .publish_timeout = 5000ms,
+                                  .csr = {.max_pem_bytes = 16 * 1024, .names = pki::csr_name_policy::check},
+                                  .urls = {.public_url = "https://iotreg.example:8443"}},
+                                 f.store,
+                                 f.publisher,
+                                 f.issuing,
+                                 f.root.cert};
+  const auto key = pki::private_key::generate_p256();
+  const std::string dns_name = std::string(eid1) + "._device.iotregistry.test";
+  const auto changes = f.store.change_count();
+
+  auto ca =
+      svc.enroll({eid1, make_csr_pem_with(key, eid1, {{NID_basic_constraints, "critical,CA:TRUE"}}), {}});
+  REQUIRE(ca.has_error());
+  CHECK(ca.error().code == registry::errc::csr_ca_requested);
+  auto ku = svc.enroll({eid1, make_csr_pem_with(key, "", {{NID_key_usage, "keyCertSign"}}), {}});
+  REQUIRE(ku.has_error());
+  CHECK(ku.error().code == registry::errc::csr_ca_requested);
+  auto other = svc.enroll({eid1, make_csr_pem_with(key, eid2, {}), {}});
+  REQUIRE(other.has_error());
+  CHECK(other.error().code == registry::errc::csr_name_mismatch);
+  auto san =
+      svc.enroll({eid1, make_csr_pem_with(key, dns_name, {{NID_subject_alt_name, "DNS:evil.example"}}), {}});
+  REQUIRE(san.has_error());
+  CHECK(san.error().code == registry::errc::csr_name_mismatch);
+  CHECK(f.store.change_count() == changes);
+
+  // The same mismatching CSR passes under the default policy ("ignore") of the fixture's service.
+  CHECK(f.service.enroll({eid2, make_csr_pem_with(key, eid1, {}), {}}).has_value());
+
+  auto e = svc.enroll(
+      {eid1, make_csr_pem_with(key, dns_name, {{NID_subject_alt_name, ("DNS:" + dns_name).c_str()}}), {}});
+  REQUIRE(e.has_value());
+  const auto cert = pki::certificate::from_pem(e->certificate_pem);
+  const std::string aki = pki::key_id_text(f.issuing.cert.subject_key_id());
+  CHECK(cert.authority_key_id() == f.issuing.cert.subject_key_id());
+  BIO* bio = BIO_new(BIO_s_mem());
+  X509_print_ex(bio, cert.native(), 0, 0);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio, &data);
+  const std::string text(data, static_cast<std::size_t>(n));
+  BIO_free(bio);
+  CHECK_THAT(text, Catch::Matchers::Contains("URI:https://iotreg.example:8443/crl/" + aki + ".crl"));
+  CHECK_THAT(text, Catch::Matchers::Contains("OCSP - URI:https://iotreg.example:8443/ocsp"));
+  CHECK_THAT(text, Catch::Matchers::Contains("CA Issuers - URI:https://iotreg.example:8443/.well-known/ca/" +
+                                             aki + ".pem"));
 }

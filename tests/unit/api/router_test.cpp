@@ -143,6 +143,7 @@ TEST_CASE("status_map: every errc has a status, slug and title") {
       {errc::unauthenticated, http::status::unauthorized, "unauthenticated"},
       {errc::forbidden, http::status::forbidden, "forbidden"},
       {errc::publication_timeout, http::status::service_unavailable, "publication-timeout"},
+      {errc::invalid_server_keygen, http::status::bad_request, "invalid-server-keygen"},
       {errc::ok, http::status::internal_server_error, "internal"},
   };
   for (const auto& r : rows) {

@@ -22,6 +22,8 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::ca_not_found: return {s::not_found, "ca-not-found", "CA certificate not found"};
     case errc::csr_ca_requested: return {s::bad_request, "csr-ca-requested", "CSR asks for a CA certificate"};
     case errc::csr_name_mismatch: return {s::bad_request, "csr-name-mismatch", "CSR names another subject"};
+    case errc::invalid_server_keygen:
+      return {s::bad_request, "invalid-server-keygen", "Invalid server key generation request"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

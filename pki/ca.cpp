@@ -137,6 +137,20 @@ certificate issue_device_certificate(const certificate_authority& issuer, const 
   return make_end_entity(issuer, key, {dns_name}, {}, NID_client_auth, validity, now, urls);
 }
 
+certificate issue_device_certificate(const certificate_authority& issuer, const EVP_PKEY* public_key,
+                                     const std::string& dns_name, std::chrono::days validity, time_point now,
+                                     const issuance_urls& urls) {
+  if (public_key == nullptr) throw std::invalid_argument("issue_device_certificate: null public key");
+  check_dns_name(dns_name);
+  // A public-only copy: X509_set_pubkey keeps a reference to the key it is given, and a private
+  // key must not ride along in certificate structures.
+  const auto spki = to_der(i2d_PUBKEY, public_key);
+  const unsigned char* p = spki.data();
+  evp_pkey_ptr pub(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size())));
+  if (!pub) throw_ossl("d2i_PUBKEY");
+  return make_end_entity(issuer, pub.get(), {dns_name}, {}, NID_client_auth, validity, now, urls);
+}
+
 certificate issue_server_certificate(const certificate_authority& issuer, const private_key& key,
                                      const std::vector<std::string>& dns_names,
                                      const std::vector<std::string>& ip_addresses, std::chrono::days validity,

@@ -66,6 +66,14 @@ certificate issue_device_certificate(const certificate_authority& issuer, const 
                                      const std::string& dns_name, std::chrono::days validity, time_point now,
                                      const issuance_urls& urls = {});
 
+/// As above for a public key the server made itself (server-side key generation), so there is no
+/// CSR to check: `public_key` is used for its public half only (a private key may be passed) and
+/// must be of a type the CSR allow-list accepts. Throws as above, std::invalid_argument if
+/// `public_key` is null.
+certificate issue_device_certificate(const certificate_authority& issuer, const EVP_PKEY* public_key,
+                                     const std::string& dns_name, std::chrono::days validity, time_point now,
+                                     const issuance_urls& urls = {});
+
 /// TLS server certificate for iotregd's own `key`: SAN dNSNames then iPAddresses ("127.0.0.1",
 /// "::1"), subject CN = first DNS name (else first address), EKU serverAuth, keyUsage critical
 /// digitalSignature, basicConstraints critical CA:FALSE, SKI, AKI = issuer SKI, valid from now-1h.

@@ -4,6 +4,7 @@
 
 #include "registry/errors.hpp"
 #include "registry/model.hpp"
+#include "registry/secret.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -13,10 +14,26 @@
 
 namespace iotreg::registry {
 
+/// How a server-generated private key is handed back.
+enum class key_format {
+  pkcs8,   // encrypted PKCS#8 PEM ("ENCRYPTED PRIVATE KEY")
+  pkcs12,  // DER PKCS#12 bundle: key, device certificate, issuing and root CA
+};
+
+/// Server-side key generation, for a device that cannot make its key on board (an MNO that
+/// provisions the identity at SIM activation). The key is made in memory, encrypted under
+/// `password` for the requester, never stored and never logged.
+struct server_keygen_request {
+  std::string key_type = "ec-p256";  // ec-p256, ec-p384, ed25519, rsa2048, rsa3072
+  std::string format = "pkcs8";      // pkcs8, pkcs12
+  secret_text password;              // 12..1024 bytes; never in a log or an error message
+};
+
 struct enroll_request {
   std::string device_id;
-  std::string csr_pem;
+  std::string csr_pem;  // empty when server_keygen is set
   std::optional<std::int64_t> api_key_id;
+  std::optional<server_keygen_request> server_keygen{};  // last: positional initializers stay valid
 };
 
 /// A device as the API shows it.
@@ -28,6 +45,10 @@ struct enrollment {
   std::string tlsa;             // presentation format: "<owner> <ttl> IN TLSA 3 1 1 <hex>"
   std::optional<std::uint32_t> zone_serial;
   device_status status = device_status::active;
+  /// Set only in the reply to an enrollment with server_keygen: the encrypted key in that
+  /// format (PEM text or PKCS#12 DER). Held nowhere else; wiped when the enrollment goes.
+  std::optional<key_format> private_key_format;
+  secret_text private_key;
 };
 
 struct revocation {
@@ -41,8 +62,11 @@ class enrollment_service {
 
   /// Checks the id and the CSR, issues the certificate, commits device + certificate + zone change
   /// in one transaction, then waits until the served zone contains the record.
-  /// @returns errc::invalid_device_id, csr_*, device_exists, or publication_timeout (committed
-  /// but not yet visible; it will be).
+  /// With req.server_keygen instead of a CSR: checks the key type, format and password, generates
+  /// the key, issues for it, and returns the key encrypted under the password; a publication
+  /// timeout then still succeeds (zone_serial unset), since the key exists nowhere else.
+  /// @returns errc::invalid_device_id, csr_*, invalid_server_keygen, device_exists, or
+  /// publication_timeout (committed but not yet visible; it will be).
   virtual result<enrollment> enroll(const enroll_request& req) = 0;
 
   /// @returns errc::device_not_found.

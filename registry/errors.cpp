@@ -26,6 +26,7 @@ class category final : public boost::system::error_category {
       case errc::ca_not_found: return "no CA certificate with that key identifier";
       case errc::csr_ca_requested: return "CSR asks for a CA certificate";
       case errc::csr_name_mismatch: return "CSR names another subject";
+      case errc::invalid_server_keygen: return "invalid server-side key generation request";
     }
     return "unknown registry error";
   }

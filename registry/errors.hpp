@@ -23,10 +23,11 @@ enum class errc {
   device_already_revoked,
   unauthenticated,  // no or unknown API key
   forbidden,
-  publication_timeout,  // committed, but not yet visible in the served zone
-  ca_not_found,         // no CA certificate with that key id (/.well-known/ca/)
-  csr_ca_requested,     // the CSR asks for a CA certificate
-  csr_name_mismatch,    // [ca] csr_names = "check" and the CSR names another subject
+  publication_timeout,    // committed, but not yet visible in the served zone
+  ca_not_found,           // no CA certificate with that key id (/.well-known/ca/)
+  csr_ca_requested,       // the CSR asks for a CA certificate
+  csr_name_mismatch,      // [ca] csr_names = "check" and the CSR names another subject
+  invalid_server_keygen,  // server-side key generation: unknown key type or format, bad password
 };
 
 const boost::system::error_category& registry_category() noexcept;

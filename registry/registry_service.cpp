@@ -71,6 +71,7 @@ enrollment registry_service::to_enrollment(const device& d) const {
 result<enrollment> registry_service::enroll(const enroll_request& req) {
   auto id = normalize_device_id(req.device_id, settings_.allow_label_ids);
   if (!id) return id.error();
+  if (req.server_keygen) return enroll_with_server_key(*id, *req.server_keygen, req.api_key_id);
   auto csr = pki::parse_csr_pem(req.csr_pem, settings_.csr);
   if (!csr) return csr_error(csr.error());
   if (const auto ec = pki::check_csr_names(*csr, settings_.csr, dns_name(*id), *id)) return csr_error(ec);
@@ -79,40 +80,44 @@ result<enrollment> registry_service::enroll(const enroll_request& req) {
     return error{errc::device_exists, "device " + *id + " is already registered"};
   }
 
-  const auto now = now_();
-  auto cert = pki::issue_device_certificate(issuing_, *csr, dns_name(*id), settings_.device_validity, now,
+  auto cert = pki::issue_device_certificate(issuing_, *csr, dns_name(*id), settings_.device_validity, now_(),
                                             settings_.urls);
+  auto d = store_and_publish(*id, cert, req.api_key_id);
+  if (!d) return d.error();
+  if (!d->zone_serial) {
+    return error{errc::publication_timeout,
+                 "device " + *id + " is registered but its record is not yet in the served zone"};
+  }
+  return to_enrollment(*d);
+}
+
+result<device> registry_service::store_and_publish(const std::string& id, const pki::certificate& cert,
+                                                   std::optional<std::int64_t> api_key_id) {
   auto rdata = dns::dane_ee_spki_sha256(cert.spki_der());
 
   new_enrollment row;
   row.zone = settings_.zone;
-  row.device_id = *id;
+  row.device_id = id;
   row.tlsa = {rdata.usage, rdata.selector, rdata.matching, rdata.data};
   row.certificate.serial_hex = cert.serial_hex();
   row.certificate.pem = cert.pem();
   row.certificate.issuer_key_id_hex = pki::to_hex(cert.authority_key_id());
   row.certificate.not_before = cert.not_before();
   row.certificate.not_after = cert.not_after();
-  row.api_key_id = req.api_key_id;
+  row.api_key_id = api_key_id;
   auto change = devices_.insert_enrollment(row);
   if (!change) return change.error();
-  logger()->info("enrolled device {} in zone {}: certificate serial {}, change {}", *id, settings_.zone,
+  logger()->info("enrolled device {} in zone {}: certificate serial {}, change {}", id, settings_.zone,
                  row.certificate.serial_hex, *change);
 
   publisher_.notify();
-  auto serial = publisher_.wait_published(*change, settings_.publish_timeout);
-  if (!serial) {
-    return error{errc::publication_timeout,
-                 "device " + *id + " is registered but its record is not yet in the served zone"};
-  }
-
   device d;
   d.zone = settings_.zone;
-  d.id = *id;
+  d.id = id;
   d.tlsa = row.tlsa;
   d.certificate = row.certificate;
-  d.zone_serial = *serial;
-  return to_enrollment(d);
+  d.zone_serial = publisher_.wait_published(*change, settings_.publish_timeout);
+  return d;
 }
 
 result<enrollment> registry_service::get(std::string_view device_id) {

@@ -5,6 +5,7 @@
 #include "server/log.hpp"
 #include "server/offload.hpp"
 
+#include <openssl/crypto.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -49,10 +50,29 @@ std::string make_request_id() {
 /// The path of a request target without its query, which may carry things not meant for logs.
 std::string_view log_path(std::string_view target) { return target.substr(0, target.find('?')); }
 
+/// Wipes a message body when the exchange ends, whichever way: request and response bodies may
+/// hold secrets (the password sent for server-side key generation, the key sent back).
+class body_wiper {
+ public:
+  explicit body_wiper(std::string& body) noexcept : body_(body) {}
+  body_wiper(const body_wiper&) = delete;
+  body_wiper& operator=(const body_wiper&) = delete;
+  ~body_wiper() { OPENSSL_cleanse(body_.data(), body_.size()); }
+
+ private:
+  std::string& body_;
+};
+
 class session final : public session_handle, public std::enable_shared_from_this<session> {
  public:
   session(std::shared_ptr<https_shared> shared, tcp::socket socket)
       : shared_(std::move(shared)), stream_(std::move(socket), shared_->tls) {}
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+  ~session() override {
+    buffer_.clear();
+    wipe_read_buffer();
+  }
 
   void shutdown() override {
     closing_ = true;
@@ -73,6 +93,9 @@ class session final : public session_handle, public std::enable_shared_from_this
                                                std::string_view title, std::string_view detail);
   asio::awaitable<void> close();
   void arm_read_deadline(clock::time_point deadline);
+  /// Wipes the whole storage of buffer_ when it holds no unread bytes: the raw request (body
+  /// included) stays there after parsing until overwritten.
+  void wipe_read_buffer() noexcept;
   void log_request(const api::request& req, unsigned status, clock::time_point start,
                    std::string_view id) const;
 
@@ -107,6 +130,7 @@ asio::awaitable<void> session::run() {
 
   for (;;) {
     http::request_parser<http::string_body> parser;
+    const body_wiper request_wiper(parser.get().body());
     parser.header_limit(header_limit);
     parser.body_limit(opts.max_body_bytes);
 
@@ -185,6 +209,7 @@ asio::awaitable<void> session::run() {
     const api::request& req = parser.get();
     const api::request_info info{make_request_id(), remote_};
     response res = co_await offload(shared_->work, [&] { return shared_->router.handle(req, info); });
+    const body_wiper response_wiper(res.body());
     if (closing_) res.keep_alive(false);
     log_request(req, res.result_int(), start, info.request_id);
 
@@ -194,12 +219,21 @@ asio::awaitable<void> session::run() {
       logger()->debug("https {}: write failed: {}", remote_, ec.message());
       co_return;
     }
+    wipe_read_buffer();
     if (res.need_eof()) {
       co_await close();
       co_return;
     }
   }
   co_await close();
+}
+
+void session::wipe_read_buffer() noexcept {
+  if (buffer_.size() != 0) return;  // a pipelined request: its bytes are still to be read
+  buffer_.clear();
+  // After clear() the writable area starts at the beginning of the storage: all of it.
+  const auto area = buffer_.prepare(buffer_.capacity());
+  OPENSSL_cleanse(area.data(), area.size());
 }
 
 asio::awaitable<void> session::send_problem_and_close(http::status status, std::string_view slug,

@@ -4,6 +4,7 @@
 #include "api/problem.hpp"
 
 #include <boost/beast/core/string.hpp>
+#include <boost/json/serializer.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/pchars.hpp>
 
@@ -17,6 +18,30 @@ bool is_json_media_type(std::string_view content_type) {
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
   return boost::beast::iequals(type, "application/json");
+}
+
+// A JSON response whose body holds a secret (a server-generated key): serialized into one
+// buffer that is wiped whenever it has to grow, where boost::json::serialize would leave the
+// partial text behind in each buffer it outgrew. The server wipes the final body once sent.
+response secret_json_response(http::status status, const boost::json::value& body) {
+  boost::json::serializer sr;
+  sr.reset(&body);
+  std::string out(16 * 1024, '\0');
+  std::size_t used = 0;
+  while (!sr.done()) {
+    if (used == out.size()) {
+      std::string bigger(out.size() * 2, '\0');
+      bigger.replace(0, used, out, 0, used);
+      registry::wipe(out);
+      out.swap(bigger);
+    }
+    used += sr.read(out.data() + used, out.size() - used).size();
+  }
+  out.resize(used);  // shrinking keeps the buffer: no copy is made
+  response res{status, 11};
+  res.set(http::field::content_type, "application/json");
+  res.body() = std::move(out);
+  return res;
 }
 
 }  // namespace
@@ -41,12 +66,20 @@ response enroll_device(registry::enrollment_service& svc, const call& c) {
   registry::enroll_request req;
   req.device_id = std::move(body->device_id);
   req.csr_pem = std::move(body->csr);
+  if (body->server_keygen) {
+    auto& kg = *body->server_keygen;
+    req.server_keygen =
+        registry::server_keygen_request{std::move(kg.key_type), std::move(kg.format), std::move(kg.password)};
+  }
   if (c.key) req.api_key_id = c.key->id;
 
   auto enrolled = svc.enroll(req);
   if (!enrolled) return error_response(enrolled.error(), c.info);
 
-  auto res = json_response(http::status::created, dto::to_json(*enrolled, false));
+  auto res = enrolled->private_key.empty()
+                 ? json_response(http::status::created, dto::to_json(*enrolled, false))
+                 : secret_json_response(http::status::created,
+                                        dto::to_json(*enrolled, false, dto::wiping_storage()));
   res.set(http::field::location,
           "/api/v1/devices/" + boost::urls::encode(enrolled->device_id, boost::urls::pchars));
   return res;

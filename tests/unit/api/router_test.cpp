@@ -146,6 +146,7 @@ TEST_CASE("status_map: every errc has a status, slug and title") {
       {errc::ca_not_found, http::status::not_found, "ca-not-found"},
       {errc::csr_ca_requested, http::status::bad_request, "csr-ca-requested"},
       {errc::csr_name_mismatch, http::status::bad_request, "csr-name-mismatch"},
+      {errc::invalid_server_keygen, http::status::bad_request, "invalid-server-keygen"},
       {errc::ok, http::status::internal_server_error, "internal"},
   };
   for (const auto& r : rows) {

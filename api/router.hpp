@@ -4,6 +4,7 @@
 
 #include "api/http.hpp"
 #include "registry/enrollment_service.hpp"
+#include "registry/revocation_responder.hpp"
 
 #include <functional>
 #include <string_view>
@@ -15,8 +16,10 @@ struct call;
 
 class router {
  public:
-  /// Both services must outlive the router; the router does not own them.
-  router(registry::enrollment_service& enroll, registry::authenticator& auth);
+  /// The services must outlive the router; the router does not own them. With `revocation`,
+  /// the public /crl/<aki>.crl and /ocsp routes are served (no authentication).
+  router(registry::enrollment_service& enroll, registry::authenticator& auth,
+         registry::revocation_responder* revocation = nullptr);
 
   /// Answers one request. Blocking (enroll and revoke wait for zone publication): run it on the
   /// work pool, never on an io thread. Never throws except std::bad_alloc: an unexpected
@@ -29,7 +32,7 @@ class router {
  private:
   struct route {
     http::verb verb;
-    std::string_view pattern;  // "/a/{x}/b": `{…}` matches one non-empty segment
+    std::string_view pattern;  // "/a/{x}/b": `{…}` matches one non-empty segment, a final `{*}` the rest
     bool needs_auth;
     std::function<response(const call&)> handler;
   };

@@ -19,6 +19,8 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::forbidden: return {s::forbidden, "forbidden", "Forbidden"};
     case errc::publication_timeout:
       return {s::service_unavailable, "publication-timeout", "Publication pending"};
+    case errc::invalid_revocation_reason:
+      return {s::bad_request, "invalid-revocation-reason", "Invalid revocation reason"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

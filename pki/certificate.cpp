@@ -145,4 +145,16 @@ std::string pem_chain(std::span<const certificate> certs) {
   return out;
 }
 
+std::string key_id_text(std::span<const std::uint8_t> key_id) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(key_id.size() * 3);
+  for (const std::uint8_t b : key_id) {
+    if (!out.empty()) out += '-';
+    out += digits[b >> 4];
+    out += digits[b & 0x0f];
+  }
+  return out;
+}
+
 }  // namespace iotreg::pki

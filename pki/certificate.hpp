@@ -75,4 +75,8 @@ std::string pem_chain(std::span<const certificate> certs);
 /// First commonName of `name` as UTF-8, empty if none. Throws ossl_error.
 std::string common_name_of(const X509_NAME* name);
 
+/// A key identifier as the URLs spell it (STANDARDS.md §3): lower-case hex bytes joined by '-',
+/// e.g. "0a-1b-ff"; empty for an empty id. Never throws except bad_alloc.
+std::string key_id_text(std::span<const std::uint8_t> key_id);
+
 }  // namespace iotreg::pki

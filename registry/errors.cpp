@@ -23,6 +23,7 @@ class category final : public boost::system::error_category {
       case errc::unauthenticated: return "missing or invalid credentials";
       case errc::forbidden: return "forbidden";
       case errc::publication_timeout: return "change committed but not yet published";
+      case errc::invalid_revocation_reason: return "invalid revocation reason";
     }
     return "unknown registry error";
   }

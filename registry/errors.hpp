@@ -23,7 +23,8 @@ enum class errc {
   device_already_revoked,
   unauthenticated,  // no or unknown API key
   forbidden,
-  publication_timeout,  // committed, but not yet visible in the served zone
+  publication_timeout,        // committed, but not yet visible in the served zone
+  invalid_revocation_reason,  // not an RFC 5280 CRLReason name
 };
 
 const boost::system::error_category& registry_category() noexcept;

@@ -9,12 +9,14 @@
 #include "db/dnssec_key_store_pg.hpp"
 #include "db/migrate.hpp"
 #include "db/pool.hpp"
+#include "db/revocation_store_pg.hpp"
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
 #include "registry/dnssec_keyring.hpp"
 #include "registry/key_manager.hpp"
 #include "registry/registry_service.hpp"
+#include "registry/revocation_service.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
 #include "server/notify_sender.hpp"
@@ -91,8 +93,20 @@ int run(const config::settings& s) {
                                       .device_validity = s.ca.device_validity,
                                       .publish_timeout = s.server.publish_timeout},
                                      devices, publisher, ca.issuing, ca.root);
+  // CRLs and OCSP for every issuing CA this node knows (today the one of the state directory; a
+  // rotated CA stays in the list so that what it issued keeps its CRL and OCSP answers).
+  db::pg_revocation_store revocations(pool);
+  registry::revocation_service revocation({.crl_validity = s.revocation.crl_validity,
+                                           .crl_refresh_before = s.revocation.crl_refresh_before,
+                                           .ocsp_validity = s.revocation.ocsp_validity,
+                                           .check_interval = s.revocation.check_interval},
+                                          revocations, {&ca.issuing});
+  // A CRL missing or close to its nextUpdate is made before serving (errors are logged: the
+  // periodic check and the first GET retry).
+  revocation.refresh();
+  service.set_revocation_service(&revocation);
   registry::api_key_authenticator auth(keys);
-  api::router router(service, auth);
+  api::router router(service, auth, &revocation);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);
@@ -114,10 +128,12 @@ int run(const config::settings& s) {
     notifier.published(publisher.snapshot()->serial());  // a restart also brings a new serial
   }
   publisher.start();
+  revocation.start();
   log->info("iotregd serving zone {} (serial {}): https {}:{}, dns {}:{}", s.zone.name,
             publisher.snapshot()->serial(), s.server.http_listen.host, s.server.http_listen.port,
             s.server.dns_listen.host, s.server.dns_listen.port);
   d.run();
+  revocation.stop();
   publisher.stop();
   log->info("iotregd stopped");
   return 0;

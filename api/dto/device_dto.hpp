@@ -32,11 +32,18 @@ using decoded = boost::system::result<T, decode_error>;
 /// missing, unknown or wrong-typed field → invalid_request. Never throws except bad_alloc.
 decoded<enroll_body> decode_enroll(std::string_view body);
 
+/// Body of POST /api/v1/devices/{id}/revoke: {"reason": string}, the field optional (absent:
+/// "unspecified"); `reason` is the name as sent (the handler checks it). Errors as decode_enroll.
+struct revoke_body {
+  std::string reason = "unspecified";
+};
+decoded<revoke_body> decode_revoke(std::string_view body);
+
 /// {"device_id","dns_name","certificate","chain","tlsa","zone_serial"} (+ "status" when
 /// `with_status`); zone_serial is null when not yet known.
 boost::json::object to_json(const registry::enrollment& e, bool with_status);
 
-/// {"device_id","status":"revoked","zone_serial"}.
+/// {"device_id","status":"revoked","reason","zone_serial"} (reason: RFC 5280 name).
 boost::json::object to_json(const registry::revocation& r);
 
 }  // namespace iotreg::api::dto

@@ -2,6 +2,7 @@
 
 #include "api/handlers/ca.hpp"
 #include "api/handlers/devices.hpp"
+#include "api/handlers/revocation.hpp"
 #include "api/log.hpp"
 #include "api/problem.hpp"
 #include "api/status_map.hpp"
@@ -26,7 +27,9 @@ std::optional<std::vector<std::string>> path_segments(std::string_view target) {
   return out;
 }
 
-/// Matches `segments` against a pattern; appends `{…}` captures to `params`.
+/// Matches `segments` against a pattern; appends `{…}` captures to `params`. A final `{*}` matches
+/// the rest of the path (one or more segments, rejoined with '/'): an OCSP GET request is base64,
+/// whose '/' clients do not always percent-encode.
 bool match(std::string_view pattern, const std::vector<std::string>& segments,
            std::vector<std::string>& params) {
   std::vector<std::string> captured;
@@ -36,6 +39,13 @@ bool match(std::string_view pattern, const std::vector<std::string>& segments,
     const auto slash = pattern.find('/');
     const auto part = pattern.substr(0, slash);
     if (i >= segments.size()) return false;
+    if (part == "{*}" && slash == std::string_view::npos) {
+      std::string rest = segments[i];
+      for (++i; i < segments.size(); ++i) rest += "/" + segments[i];
+      if (rest.empty()) return false;
+      captured.push_back(std::move(rest));
+      break;
+    }
     if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
       if (segments[i].empty()) return false;
       captured.push_back(segments[i]);
@@ -67,7 +77,7 @@ std::string_view bearer_token(std::string_view header) {
 }  // namespace
 
 router::router(registry::enrollment_service& enroll, registry::authenticator& auth,
-               const registry::ca_directory* cas)
+               const registry::ca_directory* cas, registry::revocation_responder* revocation)
     : auth_(auth) {
   using http::verb;
   routes_ = {
@@ -77,11 +87,22 @@ router::router(registry::enrollment_service& enroll, registry::authenticator& au
        [&enroll](const call& c) { return handlers::get_device(enroll, c); }},
       {verb::delete_, "/api/v1/devices/{id}", true,
        [&enroll](const call& c) { return handlers::revoke_device(enroll, c); }},
+      {verb::post, "/api/v1/devices/{id}/revoke", true,
+       [&enroll](const call& c) { return handlers::revoke_device_post(enroll, c); }},
       {verb::get, "/healthz", false, [](const call& c) { return handlers::healthz(c); }},
   };
   if (cas != nullptr) {
     routes_.push_back({verb::get, "/.well-known/ca/{file}", false,
                        [cas](const call& c) { return handlers::get_ca_certificate(*cas, c); }});
+  }
+  if (revocation != nullptr) {
+    auto& r = *revocation;
+    routes_.push_back(
+        {verb::get, "/crl/{file}", false, [&r](const call& c) { return handlers::get_crl(r, c); }});
+    routes_.push_back(
+        {verb::get, "/ocsp/{*}", false, [&r](const call& c) { return handlers::get_ocsp(r, c); }});
+    routes_.push_back(
+        {verb::post, "/ocsp", false, [&r](const call& c) { return handlers::post_ocsp(r, c); }});
   }
 }
 

@@ -5,6 +5,7 @@
 #include "api/http.hpp"
 #include "registry/ca_directory.hpp"
 #include "registry/enrollment_service.hpp"
+#include "registry/revocation_responder.hpp"
 
 #include <functional>
 #include <string_view>
@@ -17,9 +18,10 @@ struct call;
 class router {
  public:
   /// The services must outlive the router; the router does not own them. With `cas`, the router
-  /// also serves GET /.well-known/ca/{aki}.pem (no authentication).
+  /// also serves GET /.well-known/ca/{aki}.pem; with `revocation`, the /crl/<aki>.crl and /ocsp
+  /// routes (all without authentication).
   router(registry::enrollment_service& enroll, registry::authenticator& auth,
-         const registry::ca_directory* cas = nullptr);
+         const registry::ca_directory* cas = nullptr, registry::revocation_responder* revocation = nullptr);
 
   /// Answers one request. Blocking (enroll and revoke wait for zone publication): run it on the
   /// work pool, never on an io thread. Never throws except std::bad_alloc: an unexpected
@@ -32,7 +34,7 @@ class router {
  private:
   struct route {
     http::verb verb;
-    std::string_view pattern;  // "/a/{x}/b": `{…}` matches one non-empty segment
+    std::string_view pattern;  // "/a/{x}/b": `{…}` matches one non-empty segment, a final `{*}` the rest
     bool needs_auth;
     std::function<response(const call&)> handler;
   };

@@ -24,6 +24,8 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::csr_name_mismatch: return {s::bad_request, "csr-name-mismatch", "CSR names another subject"};
     case errc::invalid_server_keygen:
       return {s::bad_request, "invalid-server-keygen", "Invalid server key generation request"};
+    case errc::invalid_revocation_reason:
+      return {s::bad_request, "invalid-revocation-reason", "Invalid revocation reason"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

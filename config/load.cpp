@@ -377,6 +377,25 @@ void read_ca(table_reader& r, ca_settings& c) {
     r.fail(r.take("issuing_common_name"), "issuing_common_name", "must not be empty");
 }
 
+void read_revocation(table_reader& r, revocation_settings& rv) {
+  std::int64_t v = 0;
+  auto read_span = [&](std::string_view key, std::chrono::seconds& out, std::int64_t unit, std::int64_t min,
+                       std::int64_t max) {
+    if (!r.read(key, v)) return;
+    if (v < min || v > max)
+      r.fail(r.take(key), key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    out = std::chrono::seconds(v * unit);
+  };
+  constexpr std::int64_t day = 86400;
+  read_span("crl_validity_seconds", rv.crl_validity, 1, 60, 365 * day);
+  read_span("crl_refresh_before_seconds", rv.crl_refresh_before, 1, 0, 365 * day);
+  read_span("ocsp_validity_seconds", rv.ocsp_validity, 1, 60, 30 * day);
+  read_span("check_interval_seconds", rv.check_interval, 1, 1, day);
+  if (rv.crl_refresh_before >= rv.crl_validity)
+    r.fail(r.take("crl_refresh_before_seconds"), "crl_refresh_before_seconds",
+           "must be less than crl_validity_seconds");
+}
+
 void read_dnssec_policy(table_reader& r, dnssec_settings& d) {
   std::int64_t alg = 0;
   if (r.read("algorithm", alg)) {
@@ -521,6 +540,11 @@ settings parse(std::string_view toml_text, const std::string& origin, const envi
   if (auto* t = top.sub_table("ca")) {
     table_reader r(*t, "ca", origin);
     read_ca(r, s.ca);
+    r.reject_unknown();
+  }
+  if (auto* t = top.sub_table("revocation")) {
+    table_reader r(*t, "revocation", origin);
+    read_revocation(r, s.revocation);
     r.reject_unknown();
   }
   top.reject_unknown();

@@ -111,6 +111,14 @@ struct ca_settings {
   std::string csr_names = "ignore";
 };
 
+/// CRLs and the OCSP responder ([revocation]).
+struct revocation_settings {
+  std::chrono::seconds crl_validity = std::chrono::days(7);        // CRL nextUpdate - thisUpdate
+  std::chrono::seconds crl_refresh_before = std::chrono::days(3);  // regenerate when less is left
+  std::chrono::seconds ocsp_validity = std::chrono::hours(1);      // OCSP nextUpdate - thisUpdate
+  std::chrono::seconds check_interval = std::chrono::hours(1);     // how often CRLs are checked
+};
+
 struct settings {
   std::filesystem::path source;  // the file these came from
   server_settings server;
@@ -120,6 +128,7 @@ struct settings {
   std::vector<tsig_settings> tsig;
   dnssec_settings dnssec;
   ca_settings ca;
+  revocation_settings revocation;
 };
 
 }  // namespace iotreg::config

@@ -69,7 +69,8 @@ std::optional<registry::device> pg_device_store::find(std::string_view zone, std
   });
 }
 
-registry::result<std::int64_t> pg_device_store::revoke(std::string_view zone, std::string_view device_id) {
+registry::result<std::int64_t> pg_device_store::revoke(std::string_view zone, std::string_view device_id,
+                                                       std::uint8_t reason) {
   return with_transaction(pool_, [&](pqxx::work& tx) -> registry::result<std::int64_t> {
     // The row lock serialises concurrent revocations: the second sees 'revoked'.
     const auto rows = tx.exec_prepared(stmt::device_lock, str(zone), str(device_id));
@@ -79,9 +80,9 @@ registry::result<std::int64_t> pg_device_store::revoke(std::string_view zone, st
     }
     const auto device_row = rows[0][0].as<std::int64_t>();
     tx.exec_prepared0(stmt::device_set_revoked, device_row);
-    tx.exec_prepared0(stmt::certificates_revoke, device_row);
+    tx.exec_prepared0(stmt::certificates_revoke, device_row, int{reason});
     const auto change_id = tx.exec_prepared1(stmt::zone_change_remove, device_row)[0].as<std::int64_t>();
-    tx.exec_prepared0(stmt::audit_revoke, str(zone), str(device_id), change_id);
+    tx.exec_prepared0(stmt::audit_revoke, str(zone), str(device_id), change_id, int{reason});
     return change_id;
   });
 }

@@ -17,8 +17,10 @@ class pg_device_store final : public registry::device_store {
   registry::result<std::int64_t> insert_enrollment(const registry::new_enrollment& e) override;
   std::optional<registry::device> find(std::string_view zone, std::string_view device_id) override;
   /// Revokes the device and all its certificates, and writes a `remove` zone change carrying the
-  /// TLSA of its current certificate, plus an audit row (with no api key: the port has none).
-  registry::result<std::int64_t> revoke(std::string_view zone, std::string_view device_id) override;
+  /// TLSA of its current certificate, plus an audit row with the reason code (with no api key:
+  /// the port has none).
+  registry::result<std::int64_t> revoke(std::string_view zone, std::string_view device_id,
+                                        std::uint8_t reason = 0) override;
 
  private:
   pool& pool_;

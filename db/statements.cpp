@@ -62,7 +62,8 @@ constexpr statement all[] = {
     {device_set_revoked, "UPDATE devices SET status = 'revoked', updated_at = now() WHERE id = $1"},
 
     {certificates_revoke,
-     "UPDATE certificates SET revoked_at = now() WHERE device = $1 AND revoked_at IS NULL"},
+     "UPDATE certificates SET revoked_at = now(), revocation_reason = $2 "
+     "WHERE device = $1 AND revoked_at IS NULL"},
 
     {zone_change_remove,
      "INSERT INTO zone_changes (zone, device_id, op, tlsa_usage, tlsa_selector, tlsa_matching, "
@@ -77,7 +78,8 @@ constexpr statement all[] = {
 
     {audit_revoke,
      "INSERT INTO audit_log (api_key_id, action, zone, device_id, detail) "
-     "VALUES (NULL, 'device.revoke', $1, $2, jsonb_build_object('change_id', $3::bigint))"},
+     "VALUES (NULL, 'device.revoke', $1, $2, "
+     "  jsonb_build_object('change_id', $3::bigint, 'reason_code', $4::smallint))"},
 
     {zone_active_tlsa,
      "SELECT d.device_id, c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, c.tlsa_data "
@@ -137,6 +139,7 @@ constexpr statement all[] = {
 void prepare_all(pqxx::connection& c) {
   for (const auto& s : all) c.prepare(s.name, s.sql);
   prepare_dnssec_keys(c);
+  prepare_revocation(c);
 }
 
 }  // namespace iotreg::db::stmt

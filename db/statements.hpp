@@ -46,6 +46,16 @@ inline constexpr const char* dnssec_keys_request_rollover = "dnssec_keys_request
 inline constexpr const char* dnssec_keys_clear_rollover = "dnssec_keys_clear_rollover";
 inline constexpr const char* dnssec_keys_ds_seen = "dnssec_keys_ds_seen";
 
+// revocation (revocation_store); SQL in revocation_statements.cpp
+inline constexpr const char* revocation_list = "revocation_list";
+inline constexpr const char* revocation_status = "revocation_status";
+inline constexpr const char* crl_find = "crl_find";
+inline constexpr const char* crl_lock_issuer = "crl_lock_issuer";
+inline constexpr const char* crl_upsert = "crl_upsert";
+
+/// Registers the revocation statements on `c` (called by prepare_all).
+void prepare_revocation(pqxx::connection& c);
+
 /// Registers the dnssec_keys statements on `c` (called by prepare_all).
 void prepare_dnssec_keys(pqxx::connection& c);
 

@@ -2,6 +2,7 @@
 // Enrollment use cases: enroll, look up and revoke a device. Plain blocking functions, meant to
 // run on the work pool (ARCHITECTURE.md, concurrency); they know nothing of HTTP.
 
+#include "pki/revocation_reason.hpp"
 #include "registry/errors.hpp"
 #include "registry/model.hpp"
 #include "registry/secret.hpp"
@@ -54,6 +55,7 @@ struct enrollment {
 struct revocation {
   std::string device_id;
   std::uint32_t zone_serial = 0;  // first serial without the device's TLSA
+  pki::revocation_reason reason = pki::revocation_reason::unspecified;
 };
 
 class enrollment_service {
@@ -72,9 +74,10 @@ class enrollment_service {
   /// @returns errc::device_not_found.
   virtual result<enrollment> get(std::string_view device_id) = 0;
 
-  /// Marks the device revoked and waits until its TLSA has left the served zone.
+  /// Marks the device revoked with `reason` (recorded with its certificates, listed in the CRL
+  /// and OCSP), then waits until its TLSA has left the served zone.
   /// @returns errc::device_not_found, device_already_revoked or publication_timeout.
-  virtual result<revocation> revoke(std::string_view device_id) = 0;
+  virtual result<revocation> revoke(std::string_view device_id, pki::revocation_reason reason) = 0;
 };
 
 /// Checks `Authorization: Bearer` tokens against the stored key hashes.

@@ -27,6 +27,7 @@ class category final : public boost::system::error_category {
       case errc::csr_ca_requested: return "CSR asks for a CA certificate";
       case errc::csr_name_mismatch: return "CSR names another subject";
       case errc::invalid_server_keygen: return "invalid server-side key generation request";
+      case errc::invalid_revocation_reason: return "invalid revocation reason";
     }
     return "unknown registry error";
   }

@@ -23,11 +23,12 @@ enum class errc {
   device_already_revoked,
   unauthenticated,  // no or unknown API key
   forbidden,
-  publication_timeout,    // committed, but not yet visible in the served zone
-  ca_not_found,           // no CA certificate with that key id (/.well-known/ca/)
-  csr_ca_requested,       // the CSR asks for a CA certificate
-  csr_name_mismatch,      // [ca] csr_names = "check" and the CSR names another subject
-  invalid_server_keygen,  // server-side key generation: unknown key type or format, bad password
+  publication_timeout,        // committed, but not yet visible in the served zone
+  ca_not_found,               // no CA certificate with that key id (/.well-known/ca/)
+  csr_ca_requested,           // the CSR asks for a CA certificate
+  csr_name_mismatch,          // [ca] csr_names = "check" and the CSR names another subject
+  invalid_server_keygen,      // server-side key generation: unknown key type or format, bad password
+  invalid_revocation_reason,  // not an RFC 5280 CRLReason name
 };
 
 const boost::system::error_category& registry_category() noexcept;

@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -28,10 +29,62 @@ class device_store {
   /// The device with its current certificate and the serial that first published it.
   virtual std::optional<device> find(std::string_view zone, std::string_view device_id) = 0;
 
-  /// Marks the device and its certificate revoked and writes a `remove` zone change, in ONE
-  /// transaction. @returns the zone change id; errc::device_not_found or
+  /// Marks the device and its certificates revoked (now, with `reason`) and writes a `remove`
+  /// zone change, in ONE transaction. @returns the zone change id; errc::device_not_found or
   /// errc::device_already_revoked.
-  virtual result<std::int64_t> revoke(std::string_view zone, std::string_view device_id) = 0;
+  /// `reason` is an RFC 5280 CRLReason code (0 unspecified, 1 keyCompromise, ...) the caller
+  /// has checked (pki::revocation_reason_from_code).
+  virtual result<std::int64_t> revoke(std::string_view zone, std::string_view device_id,
+                                      std::uint8_t reason = 0) = 0;
+};
+
+/// A revoked certificate, as its issuer's CRL lists it.
+struct revoked_certificate {
+  std::string serial_hex;  // lower-case hex, no leading zeros
+  time_point revoked_at;
+  std::uint8_t reason = 0;  // RFC 5280 CRLReason code
+};
+
+/// What the registry knows of a certificate it issued (OCSP).
+struct certificate_state {
+  std::optional<time_point> revoked_at;  // nullopt: not revoked
+  std::uint8_t reason = 0;               // RFC 5280 CRLReason code
+};
+
+/// The current CRL of an issuing CA, as every node serves it.
+struct stored_crl {
+  std::uint64_t number = 0;  // cRLNumber
+  std::vector<std::uint8_t> der;
+  time_point this_update;
+  time_point next_update;
+};
+
+/// Revocation state per issuing CA; issuers are named by their subjectKeyIdentifier in lower-case
+/// hex without separators (certificate_record::issuer_key_id_hex).
+class revocation_store {
+ public:
+  virtual ~revocation_store() = default;
+
+  /// Every revoked certificate of the issuer, oldest revocation first.
+  virtual std::vector<revoked_certificate> revoked(std::string_view issuer_key_id_hex) = 0;
+
+  /// The state of the issuer's certificate `serial_hex`; nullopt if the registry never issued it.
+  virtual std::optional<certificate_state> status(std::string_view issuer_key_id_hex,
+                                                  std::string_view serial_hex) = 0;
+
+  /// The issuer's stored CRL, if one was ever stored.
+  virtual std::optional<stored_crl> current_crl(std::string_view issuer_key_id_hex) = 0;
+
+  /// Builds the certificate list a CRL is made from.
+  using crl_maker =
+      std::function<stored_crl(std::uint64_t number, const std::vector<revoked_certificate>& revoked)>;
+
+  /// In ONE transaction, serialised per issuer across nodes: reads the stored cRLNumber (0 if
+  /// none) and the issuer's revoked certificates, calls `make(number + 1, revoked)` and stores
+  /// what it returns (its number must be number + 1), replacing the previous CRL. Numbers thus
+  /// only grow, and a CRL never misses a revocation committed before it. @returns the stored CRL.
+  /// @throws what `make` throws (nothing is stored).
+  virtual stored_crl replace_crl(std::string_view issuer_key_id_hex, const crl_maker& make) = 0;
 };
 
 /// One diff of the IXFR journal as stored: its serials and the dns module's encoding of it

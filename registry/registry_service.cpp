@@ -128,19 +128,29 @@ result<enrollment> registry_service::get(std::string_view device_id) {
   return to_enrollment(*d);
 }
 
-result<revocation> registry_service::revoke(std::string_view device_id) {
+result<revocation> registry_service::revoke(std::string_view device_id, pki::revocation_reason reason) {
   auto id = normalize_device_id(device_id, settings_.allow_label_ids);
   if (!id) return error{errc::device_not_found, "no such device"};
-  auto change = devices_.revoke(settings_.zone, *id);
+  auto change = devices_.revoke(settings_.zone, *id, static_cast<std::uint8_t>(reason));
   if (!change) return change.error();
-  logger()->info("revoked device {} in zone {}: change {}", *id, settings_.zone, *change);
+  logger()->info("revoked device {} in zone {} ({}): change {}", *id, settings_.zone, pki::to_name(reason),
+                 *change);
   publisher_.notify();
+  // The CRL is derived state: made after the commit, while the signer publishes the removal.
+  if (revocation_ != nullptr) {
+    try {
+      revocation_->regenerate();
+    } catch (const std::exception& e) {
+      logger()->error("revoked device {}: CRL regeneration failed (the periodic check retries): {}", *id,
+                      e.what());
+    }
+  }
   auto serial = publisher_.wait_published(*change, settings_.publish_timeout);
   if (!serial) {
     return error{errc::publication_timeout,
                  "device " + *id + " is revoked but its record has not yet left the served zone"};
   }
-  return revocation{*id, *serial};
+  return revocation{*id, *serial, reason};
 }
 
 std::string generate_api_key() { return "iotreg_" + pki::to_hex(pki::random_bytes(32)); }

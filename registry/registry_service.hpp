@@ -8,6 +8,7 @@
 #include "pki/issuance_urls.hpp"
 #include "registry/enrollment_service.hpp"
 #include "registry/ports.hpp"
+#include "registry/revocation_service.hpp"
 #include "registry/zone_publisher.hpp"
 
 #include <chrono>
@@ -37,7 +38,12 @@ class registry_service final : public enrollment_service {
 
   result<enrollment> enroll(const enroll_request& req) override;
   result<enrollment> get(std::string_view device_id) override;
-  result<revocation> revoke(std::string_view device_id) override;
+  result<revocation> revoke(std::string_view device_id, pki::revocation_reason reason) override;
+
+  /// After each revocation, right after its commit, the CRLs are regenerated through `r` (null:
+  /// none). A failure there is logged, not returned: the revocation is committed and the
+  /// periodic check (revocation_service::refresh) repairs the CRL. `r` must outlive this service.
+  void set_revocation_service(revocation_service* r) noexcept { revocation_ = r; }
 
  private:
   enrollment to_enrollment(const device& d) const;
@@ -57,6 +63,7 @@ class registry_service final : public enrollment_service {
   const pki::certificate& root_;
   std::string chain_pem_;
   clock_fn now_;
+  revocation_service* revocation_ = nullptr;
 };
 
 /// API keys: "iotreg_" followed by 64 hex digits (256 random bits). Only SHA-256 hashes are

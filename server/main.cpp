@@ -9,6 +9,7 @@
 #include "db/dnssec_key_store_pg.hpp"
 #include "db/migrate.hpp"
 #include "db/pool.hpp"
+#include "db/revocation_store_pg.hpp"
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
@@ -16,6 +17,7 @@
 #include "registry/dnssec_keyring.hpp"
 #include "registry/key_manager.hpp"
 #include "registry/registry_service.hpp"
+#include "registry/revocation_service.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
 #include "server/notify_sender.hpp"
@@ -100,12 +102,26 @@ int run(const config::settings& s) {
                    s.ca.csr_names == "check" ? pki::csr_name_policy::check : pki::csr_name_policy::ignore},
        .urls = {.public_url = s.ca.public_url}},
       devices, publisher, ca.active_issuing(), ca.root);
+  // CRLs and OCSP for every issuing CA of the state directory, active or retired, so that what a
+  // rotated CA issued keeps its CRL and OCSP answers.
+  std::vector<const pki::certificate_authority*> issuers;
+  for (const auto& c : ca.issuing) issuers.push_back(&c);
+  db::pg_revocation_store revocations(pool);
+  registry::revocation_service revocation({.crl_validity = s.revocation.crl_validity,
+                                           .crl_refresh_before = s.revocation.crl_refresh_before,
+                                           .ocsp_validity = s.revocation.ocsp_validity,
+                                           .check_interval = s.revocation.check_interval},
+                                          revocations, issuers);
+  // A CRL missing or close to its nextUpdate is made before serving (errors are logged: the
+  // periodic check and the first GET retry).
+  revocation.refresh();
+  service.set_revocation_service(&revocation);
   registry::api_key_authenticator auth(keys);
   // CA discovery: the root and every issuing CA at /.well-known/ca/<ski>.pem.
   std::vector<pki::certificate> published{ca.root};
   for (const auto& c : ca.issuing) published.push_back(c.cert);
   const registry::ca_certificates ca_directory(published);
-  api::router router(service, auth, &ca_directory);
+  api::router router(service, auth, &ca_directory, &revocation);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);
@@ -127,10 +143,12 @@ int run(const config::settings& s) {
     notifier.published(publisher.snapshot()->serial());  // a restart also brings a new serial
   }
   publisher.start();
+  revocation.start();
   log->info("iotregd serving zone {} (serial {}): https {}:{}, dns {}:{}", s.zone.name,
             publisher.snapshot()->serial(), s.server.http_listen.host, s.server.http_listen.port,
             s.server.dns_listen.host, s.server.dns_listen.port);
   d.run();
+  revocation.stop();
   publisher.stop();
   log->info("iotregd stopped");
   return 0;

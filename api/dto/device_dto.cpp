@@ -1,5 +1,6 @@
 #include "api/dto/device_dto.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/parser.hpp>
 #include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
@@ -132,6 +133,26 @@ decoded<enroll_body> decode_enroll(std::string_view body) {
   return out;
 }
 
+decoded<revoke_body> decode_revoke(std::string_view body) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(body, ec);
+  if (ec) return decode_error{decode_error::kind::invalid_json, "request body is not valid JSON"};
+  const auto* obj = v.if_object();
+  if (!obj) return bad_request("request body must be a JSON object");
+  revoke_body out;
+  for (const auto& [key, value] : *obj) {
+    if (key != "reason") {
+      std::string detail = "unknown field";
+      if (key.size() <= 64) detail += " \"" + std::string(key) + "\"";
+      return bad_request(std::move(detail));
+    }
+    const auto* s = value.if_string();
+    if (!s) return bad_request("field \"reason\" must be a string");
+    out.reason.assign(s->data(), s->size());
+  }
+  return out;
+}
+
 boost::json::object to_json(const registry::enrollment& e, bool with_status, boost::json::storage_ptr sp) {
   boost::json::object o(sp);
   o["device_id"] = e.device_id;
@@ -156,6 +177,7 @@ boost::json::object to_json(const registry::revocation& r) {
   boost::json::object o;
   o["device_id"] = r.device_id;
   o["status"] = registry::to_string(registry::device_status::revoked);
+  o["reason"] = pki::to_name(r.reason);
   o["zone_serial"] = r.zone_serial;
   return o;
 }

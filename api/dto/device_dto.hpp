@@ -47,6 +47,12 @@ decoded<enroll_body> decode_enroll(std::string_view body);
 /// Storage for JSON values that hold secrets: every block is wiped when it is freed.
 /// Thread-safe; each call returns a fresh shared resource.
 boost::json::storage_ptr wiping_storage();
+/// Body of POST /api/v1/devices/{id}/revoke: {"reason": string}, the field optional (absent:
+/// "unspecified"); `reason` is the name as sent (the handler checks it). Errors as decode_enroll.
+struct revoke_body {
+  std::string reason = "unspecified";
+};
+decoded<revoke_body> decode_revoke(std::string_view body);
 
 /// {"device_id","dns_name","certificate","chain","tlsa","zone_serial"} (+ "status" when
 /// `with_status`); zone_serial is null when not yet known. With a server-generated key, also
@@ -55,7 +61,7 @@ boost::json::storage_ptr wiping_storage();
 boost::json::object to_json(const registry::enrollment& e, bool with_status,
                             boost::json::storage_ptr sp = {});
 
-/// {"device_id","status":"revoked","zone_serial"}.
+/// {"device_id","status":"revoked","reason","zone_serial"} (reason: RFC 5280 name).
 boost::json::object to_json(const registry::revocation& r);
 
 }  // namespace iotreg::api::dto

@@ -6,6 +6,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/json/serializer.hpp>
 #include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
 #include <boost/url/rfc/pchars.hpp>
 
 namespace iotreg::api::handlers {
@@ -91,10 +92,51 @@ response get_device(registry::enrollment_service& svc, const call& c) {
   return json_response(http::status::ok, dto::to_json(*found, true));
 }
 
-response revoke_device(registry::enrollment_service& svc, const call& c) {
-  auto revoked = svc.revoke(c.params.at(0));
+namespace {
+
+response revoke_with(registry::enrollment_service& svc, const call& c, std::string_view reason_name) {
+  const auto reason = pki::revocation_reason_from_name(reason_name);
+  if (!reason) {
+    // The name is client text: quote it only when short, so problems stay small.
+    std::string detail = "reason must be an RFC 5280 CRLReason name such as keyCompromise";
+    if (reason_name.size() <= 64) detail = "unknown reason \"" + std::string(reason_name) + "\": " + detail;
+    return error_response({registry::errc::invalid_revocation_reason, std::move(detail)}, c.info);
+  }
+  auto revoked = svc.revoke(c.params.at(0), *reason);
   if (!revoked) return error_response(revoked.error(), c.info);
   return json_response(http::status::ok, dto::to_json(*revoked));
+}
+
+}  // namespace
+
+response revoke_device(registry::enrollment_service& svc, const call& c) {
+  std::string reason = "unspecified";
+  if (auto url = boost::urls::parse_origin_form(c.req.target())) {
+    const auto params = url->params();
+    if (auto it = params.find("reason"); it != params.end()) reason = (*it).value;
+  }
+  return revoke_with(svc, c, reason);
+}
+
+response revoke_device_post(registry::enrollment_service& svc, const call& c) {
+  // An empty body is "no reason given"; anything else must be the JSON object.
+  if (c.req.body().empty()) return revoke_with(svc, c, "unspecified");
+  if (!is_json_media_type(c.req[http::field::content_type])) {
+    auto res = make_problem(http::status::unsupported_media_type, "unsupported-media-type",
+                            "Unsupported media type", "the body must be application/json", c.info.request_id);
+    res.set("Accept-Post", "application/json");
+    return res;
+  }
+  auto body = dto::decode_revoke(c.req.body());
+  if (!body) {
+    const auto& e = body.error();
+    if (e.what == dto::decode_error::kind::invalid_json)
+      return make_problem(http::status::bad_request, "invalid-json", "Invalid JSON", e.detail,
+                          c.info.request_id);
+    return make_problem(http::status::bad_request, "invalid-request", "Invalid request", e.detail,
+                        c.info.request_id);
+  }
+  return revoke_with(svc, c, body->reason);
 }
 
 }  // namespace iotreg::api::handlers

@@ -51,7 +51,7 @@ struct fake_enrollment final : registry::enrollment_service {
   registry::result<registry::enrollment> get(std::string_view) override {
     return registry::error{registry::errc::device_not_found, ""};
   }
-  registry::result<registry::revocation> revoke(std::string_view) override {
+  registry::result<registry::revocation> revoke(std::string_view, iotreg::pki::revocation_reason) override {
     return registry::error{registry::errc::device_not_found, ""};
   }
 };

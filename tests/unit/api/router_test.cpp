@@ -41,6 +41,7 @@ struct fake_enrollment final : registry::enrollment_service {
   bool throw_next = false;
   registry::enroll_request last_enroll;
   std::string last_id;
+  iotreg::pki::revocation_reason last_reason = iotreg::pki::revocation_reason::unspecified;
   std::optional<std::uint32_t> serial = 2024010101;
   registry::device_status status = registry::device_status::active;
 
@@ -59,11 +60,13 @@ struct fake_enrollment final : registry::enrollment_service {
     e.status = status;
     return e;
   }
-  registry::result<registry::revocation> revoke(std::string_view id) override {
+  registry::result<registry::revocation> revoke(std::string_view id,
+                                                iotreg::pki::revocation_reason reason) override {
     last_id = id;
+    last_reason = reason;
     if (throw_next) throw std::runtime_error("secret database detail");
     if (fail) return *fail;
-    return registry::revocation{std::string(id), 2024010102};
+    return registry::revocation{std::string(id), 2024010102, reason};
   }
 };
 
@@ -147,6 +150,7 @@ TEST_CASE("status_map: every errc has a status, slug and title") {
       {errc::csr_ca_requested, http::status::bad_request, "csr-ca-requested"},
       {errc::csr_name_mismatch, http::status::bad_request, "csr-name-mismatch"},
       {errc::invalid_server_keygen, http::status::bad_request, "invalid-server-keygen"},
+      {errc::invalid_revocation_reason, http::status::bad_request, "invalid-revocation-reason"},
       {errc::ok, http::status::internal_server_error, "internal"},
   };
   for (const auto& r : rows) {
@@ -400,10 +404,125 @@ TEST_CASE("success/revoke") {
   CHECK(res[http::field::cache_control] == "no-store");
   CHECK(f.svc.last_id == "dev9");
   auto o = body_of(res);
-  CHECK(o.size() == 3);
+  CHECK(o.size() == 4);
   CHECK(o.at("device_id").as_string() == "dev9");
   CHECK(o.at("status").as_string() == "revoked");
+  CHECK(o.at("reason").as_string() == "unspecified");
   CHECK(o.at("zone_serial").as_int64() == 2024010102);
+  CHECK(f.svc.last_reason == iotreg::pki::revocation_reason::unspecified);
+}
+
+TEST_CASE("success/revoke with a reason") {
+  using iotreg::pki::revocation_reason;
+  fixture f;
+  SECTION("DELETE ?reason=") {
+    auto res = f.send(http::verb::delete_, "/api/v1/devices/dev9?reason=keyCompromise");
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(f.svc.last_reason == revocation_reason::key_compromise);
+    CHECK(body_of(res).at("reason").as_string() == "keyCompromise");
+  }
+  SECTION("POST /revoke with a JSON body") {
+    auto res =
+        f.send(http::verb::post, "/api/v1/devices/dev9/revoke", R"({"reason":"cessationOfOperation"})");
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(f.svc.last_id == "dev9");
+    CHECK(f.svc.last_reason == revocation_reason::cessation_of_operation);
+  }
+  SECTION("POST /revoke without a body") {
+    auto res = f.send(http::verb::post, "/api/v1/devices/dev9/revoke", "", "");
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(f.svc.last_reason == revocation_reason::unspecified);
+  }
+  SECTION("bad reasons are 400 problems and revoke nothing") {
+    check_problem(f.send(http::verb::delete_, "/api/v1/devices/dev9?reason=KeyCompromise"),
+                  http::status::bad_request, "invalid-revocation-reason");
+    check_problem(f.send(http::verb::delete_, "/api/v1/devices/dev9?reason=removeFromCRL"),
+                  http::status::bad_request, "invalid-revocation-reason");
+    check_problem(f.send(http::verb::delete_, "/api/v1/devices/dev9?reason="), http::status::bad_request,
+                  "invalid-revocation-reason");
+    check_problem(f.send(http::verb::post, "/api/v1/devices/dev9/revoke", R"({"reason":"nope"})"),
+                  http::status::bad_request, "invalid-revocation-reason");
+    check_problem(f.send(http::verb::post, "/api/v1/devices/dev9/revoke", R"({"reason":1})"),
+                  http::status::bad_request, "invalid-request");
+    check_problem(f.send(http::verb::post, "/api/v1/devices/dev9/revoke", R"({"why":"x"})"),
+                  http::status::bad_request, "invalid-request");
+    check_problem(f.send(http::verb::post, "/api/v1/devices/dev9/revoke", "{"), http::status::bad_request,
+                  "invalid-json");
+    check_problem(f.send(http::verb::post, "/api/v1/devices/dev9/revoke", "x", "text/plain"),
+                  http::status::unsupported_media_type, "unsupported-media-type");
+    CHECK(f.svc.last_id.empty());
+  }
+  SECTION("POST /revoke needs a key") {
+    auto res = f.send(http::verb::post, "/api/v1/devices/dev9/revoke", "", "", std::nullopt);
+    check_problem(res, http::status::unauthorized, "unauthenticated");
+  }
+}
+
+namespace {
+
+struct fake_responder final : iotreg::registry::revocation_responder {
+  std::string last_aki;
+  std::vector<std::uint8_t> last_request;
+  std::optional<std::vector<std::uint8_t>> crl(std::string_view aki) override {
+    last_aki = aki;
+    if (aki != "0a-1b") return std::nullopt;
+    return std::vector<std::uint8_t>{0x30, 0x01, 0x00};
+  }
+  std::vector<std::uint8_t> ocsp(std::span<const std::uint8_t> req) override {
+    last_request.assign(req.begin(), req.end());
+    return {0x30, 0x03, 0x0a, 0x01, 0x00};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("revocation endpoints: CRL and OCSP without authentication") {
+  fake_enrollment svc;
+  fake_auth auth;
+  fake_responder responder;
+  iotreg::api::router router{svc, auth, nullptr, &responder};
+  const auto send = [&](http::verb v, std::string target, std::string body = {}, std::string type = {}) {
+    iotreg::api::request req{v, target, 11};
+    if (!type.empty()) req.set(http::field::content_type, type);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    return router.handle(req, {"req-1", "192.0.2.1:5000"});
+  };
+  SECTION("CRL") {
+    auto res = send(http::verb::get, "/crl/0a-1b.crl");
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(res[http::field::content_type] == "application/pkix-crl");
+    CHECK(res.body() == std::string("\x30\x01\x00", 3));
+    CHECK(auth.calls == 0);
+    check_problem(send(http::verb::get, "/crl/ff-ff.crl"), http::status::not_found, "ca-not-found");
+    check_problem(send(http::verb::get, "/crl/0a-1b"), http::status::not_found, "ca-not-found");
+    check_problem(send(http::verb::get, "/crl/.crl"), http::status::not_found, "ca-not-found");
+    check_problem(send(http::verb::post, "/crl/0a-1b.crl", "x", "text/plain"),
+                  http::status::method_not_allowed, "method-not-allowed");
+  }
+  SECTION("OCSP POST") {
+    auto res = send(http::verb::post, "/ocsp", std::string("\x30\x00", 2), "application/ocsp-request");
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(res[http::field::content_type] == "application/ocsp-response");
+    CHECK(responder.last_request == std::vector<std::uint8_t>{0x30, 0x00});
+    CHECK(res.body().size() == 5);
+    check_problem(send(http::verb::post, "/ocsp", "x", "application/json"),
+                  http::status::unsupported_media_type, "unsupported-media-type");
+  }
+  SECTION("OCSP GET: base64, '/' percent-encoded or not") {
+    // MA== is {0x30}; "+/8=" is {0xfb, 0xff}.
+    auto res = send(http::verb::get, "/ocsp/MA==");
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(responder.last_request == std::vector<std::uint8_t>{0x30});
+    send(http::verb::get, "/ocsp/%2B%2F8%3D");
+    CHECK(responder.last_request == std::vector<std::uint8_t>{0xfb, 0xff});
+    send(http::verb::get, "/ocsp/+/8=");
+    CHECK(responder.last_request == std::vector<std::uint8_t>{0xfb, 0xff});
+    // Not base64: handed on as an empty request (the responder answers malformedRequest).
+    res = send(http::verb::get, "/ocsp/not*base64");
+    CHECK(res.result() == http::status::ok);
+    CHECK(responder.last_request.empty());
+  }
 }
 
 TEST_CASE("success/keep-alive follows the request") {

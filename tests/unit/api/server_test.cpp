@@ -68,7 +68,8 @@ struct fake_enrollment final : registry::enrollment_service {
   registry::result<registry::enrollment> get(std::string_view) override {
     return registry::error{registry::errc::device_not_found, "no such device"};
   }
-  registry::result<registry::revocation> revoke(std::string_view id) override {
+  registry::result<registry::revocation> revoke(std::string_view id,
+                                                iotreg::pki::revocation_reason) override {
     return registry::revocation{std::string(id), 8};
   }
 };

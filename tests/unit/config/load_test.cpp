@@ -290,3 +290,28 @@ csr_names = "check"
   CHECK_THAT(error_of("[server]\ntls_names = [\"a b\"]\n"),
              Catch::Matchers::StartsWith("test.toml: ca.public_url: the default"));
 }
+
+TEST_CASE("config/revocation: defaults, values, errors") {
+  const auto d = iotreg::config::parse("", "t", {}).revocation;
+  CHECK(d.crl_validity == std::chrono::days(7));
+  CHECK(d.crl_refresh_before == std::chrono::days(3));
+  CHECK(d.ocsp_validity == std::chrono::hours(1));
+  CHECK(d.check_interval == std::chrono::hours(1));
+  const auto s = iotreg::config::parse(R"([revocation]
+crl_validity_seconds = 86400
+crl_refresh_before_seconds = 3600
+ocsp_validity_seconds = 600
+check_interval_seconds = 60
+)",
+                                       "t", {})
+                     .revocation;
+  CHECK(s.crl_validity == std::chrono::seconds(86400));
+  CHECK(s.crl_refresh_before == std::chrono::seconds(3600));
+  CHECK(s.ocsp_validity == std::chrono::seconds(600));
+  CHECK(s.check_interval == std::chrono::seconds(60));
+  CHECK(error_of("[revocation]\ncrl_validity_seconds = 10\n") ==
+        "test.toml:2: revocation.crl_validity_seconds: must be between 60 and 31536000");
+  CHECK(error_of("[revocation]\ncrl_validity_seconds = 3600\ncrl_refresh_before_seconds = 3600\n") ==
+        "test.toml:3: revocation.crl_refresh_before_seconds: must be less than crl_validity_seconds");
+  CHECK(error_of("[revocation]\nocsp_lifetime = 1\n").find("ocsp_lifetime") != std::string::npos);
+}

@@ -31,12 +31,14 @@ class memory_store final : public device_store, public zone_store, public api_ke
     return it->second;
   }
 
-  result<std::int64_t> revoke(std::string_view zone, std::string_view id) override {
+  result<std::int64_t> revoke(std::string_view zone, std::string_view id, std::uint8_t reason = 0) override {
     std::lock_guard lock(m_);
     auto it = devices_.find({std::string(zone), std::string(id)});
     if (it == devices_.end()) return error{errc::device_not_found, "no"};
     if (it->second.status == device_status::revoked) return error{errc::device_already_revoked, "again"};
     it->second.status = device_status::revoked;
+    it->second.certificate.revoked_at = clock::now();
+    last_reason = reason;
     return add_change(std::string(zone), std::string(id), zone_change::kind::remove, it->second.tlsa);
   }
 
@@ -127,6 +129,11 @@ class memory_store final : public device_store, public zone_store, public api_ke
   }
 
   std::mutex m_;
+
+ public:
+  std::uint8_t last_reason = 0;  // reason code of the last revoke()
+
+ private:
   std::map<std::pair<std::string, std::string>, device> devices_;
   std::map<std::int64_t, stored_change> changes_;
   std::map<std::string, std::uint32_t> serials_;

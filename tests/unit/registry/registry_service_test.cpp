@@ -106,13 +106,14 @@ TEST_CASE("registry/enroll publishes, then get and revoke") {
   CHECK(g->certificate_pem == e->certificate_pem);
   CHECK(g->zone_serial == e->zone_serial);
 
-  auto r = f.service.revoke(eid1);
+  auto r = f.service.revoke(eid1, iotreg::pki::revocation_reason::key_compromise);
   REQUIRE(r.has_value());
   CHECK(dns::serial_lt(*e->zone_serial, r->zone_serial));
-  auto again = f.service.revoke(eid1);
+  auto again = f.service.revoke(eid1, iotreg::pki::revocation_reason::key_compromise);
   REQUIRE(again.has_error());
   CHECK(again.error().code == registry::errc::device_already_revoked);
   CHECK(f.service.get(eid1)->status == registry::device_status::revoked);
+  CHECK(f.store.last_reason == 1);  // keyCompromise
 }
 
 TEST_CASE("registry/refusals change nothing") {
@@ -152,7 +153,8 @@ TEST_CASE("registry/refusals change nothing") {
 TEST_CASE("registry/unknown devices") {
   fixture f;
   CHECK(f.service.get(eid2).error().code == registry::errc::device_not_found);
-  CHECK(f.service.revoke(eid2).error().code == registry::errc::device_not_found);
+  CHECK(f.service.revoke(eid2, iotreg::pki::revocation_reason::unspecified).error().code ==
+        registry::errc::device_not_found);
 }
 
 TEST_CASE("registry/api keys are checked by hash") {

@@ -4,13 +4,21 @@
 #include "dns/rr_types.hpp"
 #include "dns/rr_wire.hpp"
 
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
 #include <algorithm>
+#include <atomic>
+#include <deque>
+#include <memory>
 #include <stdexcept>
 
 namespace iotreg::dns::detail {
 namespace {
 
 constexpr std::uint16_t class_in = 1;
+constexpr std::uint8_t algorithm_ecdsa_p256 = 13;  // ECDSAP256SHA256 (RFC 6605)
 
 using rdata_view = std::span<const std::uint8_t>;
 
@@ -56,6 +64,7 @@ struct scratch {
   bytes head;                  ///< RRSIG RDATA without the signature
   bytes records;               ///< the RRs of the signed data, canonical form and order
   std::vector<bytes> lowered;  ///< RDATAs whose names were lower-cased
+  bytes data;                  ///< the signed data (head + records), for the ECDSA path
 };
 
 scratch& thread_scratch() {
@@ -64,13 +73,66 @@ scratch& thread_scratch() {
   return s;
 }
 
+std::atomic<std::uint64_t> next_key_id{1};
+
+struct pkey_ctx_free {
+  void operator()(EVP_PKEY_CTX* c) const noexcept { EVP_PKEY_CTX_free(c); }
+};
+using pkey_ctx_ptr = std::unique_ptr<EVP_PKEY_CTX, pkey_ctx_free>;
+
+/// This thread's ECDSA signing contexts, by key id, newest first. A context holds a reference to
+/// its EVP_PKEY, so an entry stays valid after the key's owner is gone; a few are kept (a zone
+/// signs with one ZSK and one KSK, two of each during a rollover) and the oldest are dropped.
+class ecdsa_contexts {
+ public:
+  EVP_PKEY_CTX* get(std::uint64_t key_id, ldns_key* key) {
+    for (auto& [id, ctx] : entries_) {
+      if (id == key_id) return ctx.get();
+    }
+    EVP_PKEY* pkey = ldns_key_evp_key(key);
+    if (pkey == nullptr) throw_error(errc::ldns_failure, "ldns_key_evp_key");
+    pkey_ctx_ptr ctx(EVP_PKEY_CTX_new(pkey, nullptr));
+    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+      throw_error(errc::ldns_failure, "EVP_PKEY_sign_init");
+    }
+    entries_.emplace_front(key_id, std::move(ctx));
+    if (entries_.size() > max_entries) entries_.pop_back();
+    return entries_.front().second.get();
+  }
+
+ private:
+  static constexpr std::size_t max_entries = 8;
+  std::deque<std::pair<std::uint64_t, pkey_ctx_ptr>> entries_;
+};
+
+/// The RRSIG signature field for `data` with ECDSA P-256/SHA-256 (RFC 6605: r||s, 64 octets).
+ldns_ptr<ldns_rdf> sign_ecdsa_p256(std::uint64_t key_id, ldns_key* key, const bytes& data) {
+  thread_local ecdsa_contexts contexts;
+  EVP_PKEY_CTX* ctx = contexts.get(key_id, key);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  if (SHA256(data.data(), data.size(), digest) == nullptr) throw_error(errc::ldns_failure, "SHA256");
+  // A DER ECDSA-Sig-Value for P-256 is at most 72 octets.
+  unsigned char der[80];
+  std::size_t der_len = sizeof der;
+  if (EVP_PKEY_sign(ctx, der, &der_len, digest, sizeof digest) != 1) {
+    throw_error(errc::ldns_failure, "EVP_PKEY_sign");
+  }
+  const ldns_ptr<ldns_buffer> b(ldns_buffer_new(der_len));
+  if (!b) throw_error(errc::ldns_failure, "ldns_buffer_new");
+  ldns_buffer_write(b.get(), der, der_len);
+  ldns_ptr<ldns_rdf> sig(ldns_convert_ecdsa_rrsig_asn1len2rdf(b.get(), static_cast<long>(der_len), 32));
+  if (!sig) throw_error(errc::ldns_failure, "ldns_convert_ecdsa_rrsig_asn1len2rdf");
+  return sig;
+}
+
 }  // namespace
 
 rrset_signer::rrset_signer(const std::vector<dnssec_key>& keys) {
   for (const auto& k : keys) {
     auto signer = name_from_text(k.zone_apex());
     if (!signer) throw std::invalid_argument("key apex is not a valid name: " + k.zone_apex());
-    signing_key s{k.native_handle(), k.algorithm(), k.key_tag(), std::move(*signer)};
+    signing_key s{k.native_handle(), k.algorithm(), k.key_tag(), std::move(*signer), next_key_id++};
     (k.role() == key_role::ksk ? ksks_ : zsks_).push_back(std::move(s));
   }
 }
@@ -149,15 +211,22 @@ std::vector<bytes> rrset_signer::sign_records(name_view owner, std::uint16_t typ
     put16(head, k.tag);
     append(head, k.signer);
 
-    ldns_buffer* buf = s.buf.get();
-    ldns_buffer_clear(buf);
-    if (!ldns_buffer_reserve(buf, head.size() + s.records.size())) {
-      throw_error(errc::ldns_failure, "ldns_buffer_reserve");
+    ldns_ptr<ldns_rdf> sig;
+    if (k.algorithm == algorithm_ecdsa_p256) {
+      s.data.assign(head.begin(), head.end());
+      append(s.data, s.records);
+      sig = sign_ecdsa_p256(k.id, k.key, s.data);
+    } else {
+      ldns_buffer* buf = s.buf.get();
+      ldns_buffer_clear(buf);
+      if (!ldns_buffer_reserve(buf, head.size() + s.records.size())) {
+        throw_error(errc::ldns_failure, "ldns_buffer_reserve");
+      }
+      ldns_buffer_write(buf, head.data(), head.size());
+      ldns_buffer_write(buf, s.records.data(), s.records.size());
+      sig.reset(ldns_sign_public_buffer(buf, k.key));
+      if (!sig) throw_error(errc::ldns_failure, "ldns_sign_public_buffer");
     }
-    ldns_buffer_write(buf, head.data(), head.size());
-    ldns_buffer_write(buf, s.records.data(), s.records.size());
-    const ldns_ptr<ldns_rdf> sig(ldns_sign_public_buffer(buf, k.key));
-    if (!sig) throw_error(errc::ldns_failure, "ldns_sign_public_buffer");
     // Sized exactly: a million of these stay in memory.
     bytes rrsig;
     rrsig.reserve(head.size() + ldns_rdf_size(sig.get()));

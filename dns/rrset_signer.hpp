@@ -7,6 +7,14 @@
 // behind ldns_sign_public: it hashes the buffer and returns the signature field as DNSSEC wants
 // it, r||s for ECDSA, the raw 64 octets for Ed25519, PKCS#1 v1.5 for RSA). Going through
 // ldns_rr and ldns_sign_public instead cost several times the signature itself at 1M records.
+//
+// Algorithm 13 (ECDSA P-256, the default, two signatures per device) takes a shorter path to the
+// same OpenSSL operation: ldns_sign_public_buffer makes and initialises a new OpenSSL signing
+// context for every signature, which OpenSSL 3 makes cost ~6 µs of the ~27 µs a signature takes
+// here. This signer keeps one initialised context per thread and key instead, signs the SHA-256
+// of the data with EVP_PKEY_sign on the key ldns loaded, and lets ldns turn OpenSSL's DER
+// signature into the r||s field (ldns_convert_ecdsa_rrsig_asn1len2rdf) — what
+// ldns_sign_public_buffer does, less the set-up. bench/RESULTS.md has the figures.
 
 #include "dns/keys.hpp"
 #include "dns/ldns.hpp"
@@ -75,6 +83,9 @@ class rrset_signer {
     std::uint8_t algorithm;
     std::uint16_t tag;
     wire_name signer;  ///< lower-cased apex
+    /// Process-unique, so that per-thread contexts are never confused between two keys that
+    /// happen to live at the same address one after the other.
+    std::uint64_t id;
   };
 
   std::vector<bytes> sign_records(name_view owner, std::uint16_t type, std::uint32_t ttl,

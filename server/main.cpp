@@ -18,6 +18,7 @@
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
 #include "server/notify_sender.hpp"
+#include "tools/state/ca_keys.hpp"
 #include "tools/state/dnssec_kek.hpp"
 #include "tools/state/state_layout.hpp"
 
@@ -54,7 +55,11 @@ int run(const config::settings& s) {
   }
 
   tools::state_layout layout(s.paths.state_dir);
-  auto ca = tools::load_ca_material(layout);
+  // The key store first: a CA key in a PKCS#11 token signs through it until the key is freed.
+  const tools::ca_key_store ca_keys(s, layout);
+  auto ca = tools::load_ca_material(layout, ca_keys);
+  log->info("issuing CA key: {} (key_storage {})", ca_keys.describe(tools::ca_role::issuing),
+            s.ca.key_storage);
   // The zone's keys come from the database, shared by every node, opened with this node's KEK.
   // The key manager then drives them by the key policy (rollovers), on the publisher's thread.
   std::vector<dns::dnssec_key> zone_keys;

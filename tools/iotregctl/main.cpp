@@ -16,6 +16,7 @@
 #include "registry/registry_service.hpp"
 #include "tools/iotregctl/cli.hpp"
 #include "tools/iotregctl/dnssec_commands.hpp"
+#include "tools/state/ca_keys.hpp"
 #include "tools/state/state_layout.hpp"
 
 #include <sys/stat.h>
@@ -105,37 +106,41 @@ void write_file_atomically(const fs::path& path, const std::string& content, mod
 }
 
 // Each piece of state is created only if missing, so init can be re-run safely and never
-// replaces a key that certificates or DS records already depend on.
-void init_ca(const config::settings& s, const tools::state_layout& l) {
+// replaces a key that certificates or DS records already depend on. The keys are where [ca]
+// key_storage says (tools/state/ca_keys.hpp): a token key is created by the operator beforehand.
+void init_ca(const config::settings& s, const tools::state_layout& l, const tools::ca_key_store& keys) {
   using fs::perms;
+  using tools::ca_role;
   tools::ensure_directory(l.root, perms::owner_all | perms::group_read | perms::group_exec |
                                       perms::others_read | perms::others_exec);
   tools::ensure_directory(l.ca_dir, perms::owner_all | perms::group_read | perms::group_exec |
                                         perms::others_read | perms::others_exec);
   tools::ensure_directory(l.ca_key_dir, perms::owner_all);
   const auto now = std::chrono::system_clock::now();
+  for (const ca_role role : {ca_role::root, ca_role::issuing}) {
+    if (keys.encrypt_if_plain(role)) say("encrypted the CA key: " + keys.describe(role));
+  }
   if (!fs::exists(l.root_cert)) {
     std::string cn = s.ca.root_common_name;
-    auto root = pki::create_root_ca(cn, s.ca.root_validity, now);
-    root.key.save_pem_file(l.root_key);
+    auto root =
+        pki::create_root_ca(pki::ca_name{cn, {}}, keys.create(ca_role::root), s.ca.root_validity, now);
     root.cert.save_pem_file(l.root_cert);
-    say("created root CA " + l.root_cert.string());
+    say("created root CA " + l.root_cert.string() + ", key: " + keys.describe(ca_role::root));
   } else {
     say("root CA exists: " + l.root_cert.string());
   }
   if (!fs::exists(l.issuing_cert)) {
-    pki::certificate_authority root{pki::certificate::load_pem_file(l.root_cert),
-                                    pki::private_key::load_pem_file(l.root_key)};
-    auto issuing = pki::create_issuing_ca(root, s.ca.issuing_common_name, s.ca.issuing_validity, now);
-    issuing.key.save_pem_file(l.issuing_key);
+    pki::certificate_authority root{pki::certificate::load_pem_file(l.root_cert), keys.load(ca_role::root)};
+    auto issuing = pki::create_issuing_ca(root, pki::ca_name{s.ca.issuing_common_name, {}},
+                                          keys.create(ca_role::issuing), s.ca.issuing_validity, now);
     issuing.cert.save_pem_file(l.issuing_cert);
-    say("created issuing CA " + l.issuing_cert.string());
+    say("created issuing CA " + l.issuing_cert.string() + ", key: " + keys.describe(ca_role::issuing));
   } else {
     say("issuing CA exists: " + l.issuing_cert.string());
   }
 }
 
-void init_tls(const config::settings& s, const tools::state_layout& l) {
+void init_tls(const config::settings& s, const tools::state_layout& l, const tools::ca_key_store& keys) {
   using fs::perms;
   tools::ensure_directory(l.tls_dir, perms::owner_all | perms::group_read | perms::group_exec |
                                          perms::others_read | perms::others_exec);
@@ -144,7 +149,7 @@ void init_tls(const config::settings& s, const tools::state_layout& l) {
     say("server TLS certificate exists: " + l.server_cert.string());
     return;
   }
-  auto ca = tools::load_ca_material(l);
+  auto ca = tools::load_ca_material(l, keys);
   auto key = pki::private_key::generate_p256();
   auto cert = pki::issue_server_certificate(ca.issuing, key, s.server.tls_names, s.server.tls_addresses,
                                             std::chrono::days(825), std::chrono::system_clock::now());
@@ -173,9 +178,10 @@ int run_init(const config::settings& s, const arguments& a) {
   }
   say("database migrated");
   tools::state_layout layout(s.paths.state_dir);
-  init_ca(s, layout);
+  const tools::ca_key_store ca_keys(s, layout);  // before any CA key: a token key needs it open
+  init_ca(s, layout, ca_keys);
   tools::init_dnssec_keys(s, layout, pool);
-  init_tls(s, layout);
+  init_tls(s, layout, ca_keys);
 
   db::pg_api_key_store keys(pool);
   if (keys.count_active("admin") == 0) {

@@ -33,13 +33,6 @@ void require(const fs::path& p) {
 
 }  // namespace
 
-ca_material load_ca_material(const state_layout& layout) {
-  for (const auto& p : {layout.root_cert, layout.issuing_cert, layout.issuing_key}) require(p);
-  return ca_material{pki::certificate_authority{pki::certificate::load_pem_file(layout.issuing_cert),
-                                                pki::private_key::load_pem_file(layout.issuing_key)},
-                     pki::certificate::load_pem_file(layout.root_cert)};
-}
-
 std::vector<dns::dnssec_key> load_zone_keys(const state_layout& layout, const std::string& zone) {
   std::vector<dns::dnssec_key> keys;
   for (const auto& p : {layout.ksk_file, layout.zsk_file}) {

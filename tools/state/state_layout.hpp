@@ -28,13 +28,12 @@ struct state_layout {
   std::filesystem::path server_cert, server_key;
 };
 
-/// The issuing CA with its key, and the root certificate, as iotregd needs them.
-/// @throws std::runtime_error naming the missing file (run `iotregctl init` first).
+/// The issuing CA with its key, and the root certificate, as iotregd needs them. Loaded by
+/// load_ca_material (tools/state/ca_keys.hpp), wherever [ca] key_storage keeps the key.
 struct ca_material {
   pki::certificate_authority issuing;
   pki::certificate root;
 };
-ca_material load_ca_material(const state_layout& layout);
 
 /// The zone's DNSSEC keys (KSK first). @throws std::runtime_error naming the missing file.
 std::vector<dns::dnssec_key> load_zone_keys(const state_layout& layout, const std::string& zone);

@@ -396,6 +396,45 @@ void read_revocation(table_reader& r, revocation_settings& rv) {
            "must be less than crl_validity_seconds");
 }
 
+// [ca] key_storage and its companions (CA keys at rest). A PKCS#11 URI is checked here only for
+// its shape (pkcs11:, no PIN in it): config knows nothing of pki.
+void read_ca_key_storage(table_reader& r, ca_settings& c) {
+  if (r.read_string("key_storage", c.key_storage) && c.key_storage != "file" &&
+      c.key_storage != "encrypted-file" && c.key_storage != "pkcs11") {
+    r.fail(r.take("key_storage"), "key_storage", "must be \"file\", \"encrypted-file\" or \"pkcs11\"");
+  }
+  auto read_path = [&](std::string_view key, std::filesystem::path& out) {
+    std::string v;
+    if (!r.read_string(key, v)) return;
+    if (v.empty()) r.fail(r.take(key), key, "must not be empty");
+    out = v;
+  };
+  read_path("key_passphrase_file", c.key_passphrase_file);
+  read_path("pkcs11_module", c.pkcs11_module);
+  read_path("pkcs11_pin_file", c.pkcs11_pin_file);
+  const bool pkcs11 = c.key_storage == "pkcs11";
+  auto read_uri = [&](std::string_view key, std::string& out) {
+    if (!r.read_string(key, out)) return;
+    if (!pkcs11) r.fail(r.take(key), key, "is only used with key_storage = \"pkcs11\"");
+    std::string l = out;
+    for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!l.starts_with("pkcs11:") || l.size() == 7)
+      r.fail(r.take(key), key,
+             "must be a PKCS#11 URI (RFC 7512), e.g. \"pkcs11:token=iotreg;object=issuing\"");
+    if (l.find("pin-value") != std::string::npos || l.find("pin-source") != std::string::npos)
+      r.fail(r.take(key), key,
+             "must not carry the PIN: use pkcs11_pin_file or the credential iotreg-pkcs11-pin");
+  };
+  read_uri("issuing_key_uri", c.issuing_key_uri);
+  read_uri("root_key_uri", c.root_key_uri);
+  if (pkcs11 && c.issuing_key_uri.empty())
+    r.fail(r.take("key_storage"), "issuing_key_uri", "is required with key_storage = \"pkcs11\"");
+  if (!c.root_key_uri.empty() && c.root_key_uri == c.issuing_key_uri)
+    r.fail(r.take("root_key_uri"), "root_key_uri", "must name another key than issuing_key_uri");
+  if (!pkcs11 && r.take("pkcs11_module") != nullptr)
+    r.fail(r.take("pkcs11_module"), "pkcs11_module", "is only used with key_storage = \"pkcs11\"");
+}
+
 void read_dnssec_policy(table_reader& r, dnssec_settings& d) {
   std::int64_t alg = 0;
   if (r.read("algorithm", alg)) {
@@ -540,6 +579,7 @@ settings parse(std::string_view toml_text, const std::string& origin, const envi
   if (auto* t = top.sub_table("ca")) {
     table_reader r(*t, "ca", origin);
     read_ca(r, s.ca);
+    read_ca_key_storage(r, s.ca);
     r.reject_unknown();
   }
   if (auto* t = top.sub_table("revocation")) {

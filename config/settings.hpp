@@ -109,6 +109,18 @@ struct ca_settings {
   // Names in enrollment CSRs: "ignore" (default) or "check" (CN and SAN dNSName must be the
   // device's DNS name or its id).
   std::string csr_names = "ignore";
+  // Where the CA private keys live (docs in iotreg.example.toml): "file" (unencrypted PKCS#8,
+  // mode 0600), "encrypted-file" (PKCS#8 under a passphrase) or "pkcs11" (the issuing key, and
+  // the root key when root_key_uri is set, in a PKCS#11 token; no key file).
+  std::string key_storage = "file";
+  // The passphrase of encrypted key files; "" = none configured. A systemd credential named
+  // iotreg-ca-passphrase ($CREDENTIALS_DIRECTORY) wins.
+  std::filesystem::path key_passphrase_file;
+  std::filesystem::path pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
+  std::string issuing_key_uri;  // RFC 7512 URI of the issuing CA's key (required with "pkcs11")
+  std::string root_key_uri;     // "" with "pkcs11": the root key stays in a file
+  // The token's user PIN; "" = none configured. A systemd credential iotreg-pkcs11-pin wins.
+  std::filesystem::path pkcs11_pin_file;
 };
 
 /// CRLs and the OCSP responder ([revocation]).

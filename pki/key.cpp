@@ -85,6 +85,12 @@ private_key::private_key(evp_pkey_ptr key) : key_(std::move(key)) {
   if (!key_) throw std::invalid_argument("private_key: null EVP_PKEY");
 }
 
+private_key private_key::in_token(evp_pkey_ptr key) {
+  private_key k(std::move(key));
+  k.exportable_ = false;
+  return k;
+}
+
 private_key private_key::generate_p256() { return generate(key_type::ec_p256); }
 
 private_key private_key::generate(key_type t) {
@@ -124,6 +130,8 @@ void private_key::save_pem_file(const std::filesystem::path& p) const {
 }
 
 std::string private_key::pem() const {
+  if (!exportable_)
+    throw key_not_exportable("the private key lives in a hardware token and cannot be exported");
   // Secure-heap BIO: its buffer is cleansed when freed.
   bio_ptr bio(BIO_new(BIO_s_secmem()));
   if (!bio) throw_ossl("BIO_new");

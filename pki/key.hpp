@@ -12,6 +12,13 @@
 
 namespace iotreg::pki {
 
+/// pem() or save_pem_file() on a key whose private half lives in a hardware token (PKCS#11):
+/// there is nothing to export, and what OpenSSL would encode is not the key.
+class key_not_exportable : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 enum class key_type { ec_p256, ec_p384, ed25519, rsa2048, rsa3072, rsa4096 };
 
 /// The configuration name of `t`: "ec-p256", "ec-p384", "ed25519", "rsa2048", "rsa3072", "rsa4096".
@@ -30,6 +37,12 @@ class private_key {
   /// Takes ownership of `key`, which must hold a private key. Throws std::invalid_argument if null.
   explicit private_key(evp_pkey_ptr key);
 
+  /// Wraps a key held by a hardware token (an EVP_PKEY from a PKCS#11 engine or provider). It
+  /// signs and gives its public half like any key, but pem() and save_pem_file() throw
+  /// key_not_exportable: libp11 keys would otherwise encode as a bogus private scalar of zero.
+  /// Throws std::invalid_argument if null.
+  static private_key in_token(evp_pkey_ptr key);
+
   /// A fresh ECDSA P-256 key (named curve). Throws ossl_error.
   static private_key generate_p256();
   /// A fresh key of type `t`. RSA keys use e = 65537. Throws ossl_error.
@@ -43,11 +56,12 @@ class private_key {
 
   /// Writes the key as unencrypted PKCS#8 PEM to `p` atomically (see write_file_atomic): the file
   /// has mode 0600 from its creation on, whatever the umask. Blocking.
-  /// Throws std::system_error on I/O failure, ossl_error if encoding fails.
+  /// Throws std::system_error on I/O failure, ossl_error if encoding fails, key_not_exportable
+  /// for a token key.
   void save_pem_file(const std::filesystem::path& p) const;
 
   /// Unencrypted PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----"). Secret: keep it out of logs and
-  /// cleanse it when done. Throws ossl_error.
+  /// cleanse it when done. Throws ossl_error, key_not_exportable for a token key.
   std::string pem() const;
   /// DER SubjectPublicKeyInfo of the public half. Throws ossl_error.
   std::vector<std::uint8_t> spki_der() const;
@@ -55,9 +69,12 @@ class private_key {
   std::string description() const { return describe_key(key_.get()); }
   /// The key, owned by this object. Never null unless moved from.
   EVP_PKEY* native() const noexcept { return key_.get(); }
+  /// False for a key made by in_token(): its private half cannot leave the token.
+  bool exportable() const noexcept { return exportable_; }
 
  private:
   evp_pkey_ptr key_;
+  bool exportable_ = true;
 };
 
 }  // namespace iotreg::pki

@@ -21,6 +21,8 @@
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
 #include "server/notify_sender.hpp"
+#include "tools/state/ca_keys.hpp"
+#include "tools/state/ca_store.hpp"
 #include "tools/state/dnssec_kek.hpp"
 #include "tools/state/state_layout.hpp"
 
@@ -57,11 +59,15 @@ int run(const config::settings& s) {
   }
 
   tools::state_layout layout(s.paths.state_dir);
+  // The key store first: a CA key in a PKCS#11 token signs through it until the key is freed.
+  const tools::ca_key_store ca_keys(s);
   // Every issuing CA is loaded (retired ones keep signing CRLs and OCSP answers); the active one
   // signs new device certificates. `iotregctl ca create|rotate` takes effect at the next start.
-  auto ca = tools::load_ca_material(layout);
+  auto ca = tools::load_ca_material(layout, ca_keys);
   log->info("issuing CA {} active ({} issuing CA(s) loaded)",
             pki::key_id_text(ca.active_issuing().cert.subject_key_id()), ca.issuing.size());
+  log->info("issuing CA key: {} (key_storage {})",
+            tools::describe_issuing_key(layout, ca_keys, ca.active_issuing()), s.ca.key_storage);
   // The zone's keys come from the database, shared by every node, opened with this node's KEK.
   // The key manager then drives them by the key policy (rollovers), on the publisher's thread.
   std::vector<dns::dnssec_key> zone_keys;

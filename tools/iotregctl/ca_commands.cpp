@@ -70,11 +70,19 @@ std::runtime_error unknown_ca(const std::string& id) {
 }
 
 /// Signs a new issuing CA with the root and stores it, not active. @returns its key id.
-std::string create_ca(const config::settings& s, const state_layout& l,
+std::string create_ca(const config::settings& s, const state_layout& l, const ca_key_store& keys,
                       const std::optional<std::string>& name) {
-  migrate_legacy_issuing(l);
-  const auto material = load_ca_material(l);
-  const auto root = load_root_authority(l);
+  if (keys.in_token(ca_role::issuing)) {
+    // The token holds one issuing key ([ca] issuing_key_uri), and it belongs to the current CA.
+    throw std::runtime_error(
+        "a new issuing CA needs a new key pair, and with [ca] key_storage = \"pkcs11\" the issuing key "
+        "is in the token: iotregctl does not create token keys. Make a new key pair in the token "
+        "(pkcs11-tool --keypairgen), point [ca] issuing_key_uri at it and move the state of the "
+        "current CA aside, or use key_storage = \"file\" or \"encrypted-file\" for `ca create|rotate`");
+  }
+  migrate_legacy_issuing(l, keys);
+  const auto material = load_ca_material(l, keys);
+  const auto root = load_root_authority(l, keys);
   std::string cn = name ? *name : next_issuing_name(material, s.ca.issuing_common_name);
   if (cn.empty() || cn.size() > 64) throw usage_error("--name must be 1 to 64 characters");
   for (const auto& c : material.issuing) {
@@ -84,23 +92,25 @@ std::string create_ca(const config::settings& s, const state_layout& l,
     }
   }
   const auto now = std::chrono::system_clock::now();
-  auto ca = pki::create_issuing_ca(root, cn, s.ca.issuing_validity, now);
-  const std::string id = store_issuing_ca(l, ca);
+  // A fresh key of [ca] key_type, stored as key_storage says (encrypted when configured).
+  auto ca = pki::create_issuing_ca(root, pki::ca_name{cn, {}}, new_ca_key(s), s.ca.issuing_validity, now);
+  const std::string id = store_issuing_ca(l, keys, ca);
   say("created issuing CA " + id + " (CN=" + cn + ", " + key_type(ca.cert) + ", valid until " +
       format_time(ca.cert.not_after()) + ")");
   return id;
 }
 
-int run_create(const config::settings& s, const state_layout& l, const std::optional<std::string>& name) {
-  const std::string id = create_ca(s, l, name);
+int run_create(const config::settings& s, const state_layout& l, const ca_key_store& keys,
+               const std::optional<std::string>& name) {
+  const std::string id = create_ca(s, l, keys, name);
   std::cout << id << '\n';
   say("it is not active: `iotregctl ca rotate " + id + "` makes it sign new device certificates");
   say("restart iotregd to publish it (/.well-known/ca/ and the zone's apex TLSA)");
   return 0;
 }
 
-int run_list(const state_layout& l) {
-  const auto m = load_ca_material(l);
+int run_list(const state_layout& l, const ca_key_store& keys) {
+  const auto m = load_ca_material(l, keys);
   const auto now = std::chrono::system_clock::now();
   std::cout << "SKI\tSTATUS\tKEY\tNOT_BEFORE\tNOT_AFTER\tSUBJECT\n";
   const auto line = [](const pki::certificate& c, role r) {
@@ -113,9 +123,9 @@ int run_list(const state_layout& l) {
   return 0;
 }
 
-int run_show(const state_layout& l, const std::string& arg) {
+int run_show(const state_layout& l, const ca_key_store& keys, const std::string& arg) {
   const std::string id = key_id_argument(arg);
-  const auto m = load_ca_material(l);
+  const auto m = load_ca_material(l, keys);
   const auto now = std::chrono::system_clock::now();
   const pki::certificate* cert = nullptr;
   role r = role::root;
@@ -144,10 +154,10 @@ int run_show(const state_layout& l, const std::string& arg) {
   return 0;
 }
 
-int run_rotate(const config::settings& s, const state_layout& l, const std::optional<std::string>& arg,
-               const std::optional<std::string>& name) {
+int run_rotate(const config::settings& s, const state_layout& l, const ca_key_store& keys,
+               const std::optional<std::string>& arg, const std::optional<std::string>& name) {
   std::string id;
-  const auto before = load_ca_material(l);
+  const auto before = load_ca_material(l, keys);
   const std::string previous = key_id(before.active_issuing().cert);
   if (arg) {
     if (name) throw usage_error("--name only goes with `ca rotate` without an SKI (it names the new CA)");
@@ -165,9 +175,9 @@ int run_rotate(const config::settings& s, const state_layout& l, const std::opti
       return 0;
     }
   } else {
-    id = create_ca(s, l, name);
+    id = create_ca(s, l, keys, name);
   }
-  activate_issuing_ca(l, id);
+  activate_issuing_ca(l, keys, id);
   std::cout << id << '\n';
   say("issuing CA " + id + " is now active; " + previous +
       " is retired (still published, its CRL and OCSP still served)");
@@ -182,12 +192,17 @@ int run_ca(const config::settings& s, std::span<const std::string> args,
   const state_layout l(s.paths.state_dir);
   if (args.empty()) throw usage_error("ca needs a subcommand: create, list, show or rotate");
   const std::string& cmd = args[0];
-  if (cmd == "create" && args.size() == 1) return run_create(s, l, name);
-  if (cmd == "list" && args.size() == 1) return run_list(l);
-  if (cmd == "show" && args.size() == 2) return run_show(l, args[1]);
-  if (cmd == "show") throw usage_error("ca show needs one SKI");
-  if (cmd == "rotate" && args.size() <= 2) {
-    return run_rotate(s, l, args.size() == 2 ? std::optional<std::string>(args[1]) : std::nullopt, name);
+  const bool known = ((cmd == "create" || cmd == "list") && args.size() == 1) || cmd == "show" ||
+                     (cmd == "rotate" && args.size() <= 2);
+  if (!known) throw usage_error("unknown ca command: ca " + cmd + (args.size() > 1 ? " ..." : ""));
+  if (cmd == "show" && args.size() != 2) throw usage_error("ca show needs one SKI");
+  const ca_key_store keys(s);  // before any CA key: a token key signs through it
+  if (cmd == "create") return run_create(s, l, keys, name);
+  if (cmd == "list") return run_list(l, keys);
+  if (cmd == "show") return run_show(l, keys, args[1]);
+  if (cmd == "rotate") {
+    return run_rotate(s, l, keys, args.size() == 2 ? std::optional<std::string>(args[1]) : std::nullopt,
+                      name);
   }
   throw usage_error("unknown ca command: ca " + cmd + (args.size() > 1 ? " ..." : ""));
 }

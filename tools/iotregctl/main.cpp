@@ -18,6 +18,7 @@
 #include "tools/iotregctl/ca_commands.hpp"
 #include "tools/iotregctl/cli.hpp"
 #include "tools/iotregctl/dnssec_commands.hpp"
+#include "tools/state/ca_keys.hpp"
 #include "tools/state/ca_store.hpp"
 #include "tools/state/state_layout.hpp"
 
@@ -118,39 +119,47 @@ void write_file_atomically(const fs::path& path, const std::string& content, mod
 }
 
 // Each piece of state is created only if missing, so init can be re-run safely and never
-// replaces a key that certificates or DS records already depend on.
-void init_ca(const config::settings& s, const tools::state_layout& l) {
+// replaces a key that certificates or DS records already depend on. The keys are where [ca]
+// key_storage says (tools/state/ca_keys.hpp): a token key is created by the operator beforehand.
+void init_ca(const config::settings& s, const tools::state_layout& l, const tools::ca_key_store& keys) {
   using fs::perms;
+  using tools::ca_role;
   tools::ensure_directory(l.root, perms::owner_all | perms::group_read | perms::group_exec |
                                       perms::others_read | perms::others_exec);
   tools::ensure_directory(l.ca_dir, perms::owner_all | perms::group_read | perms::group_exec |
                                         perms::others_read | perms::others_exec);
   tools::ensure_directory(l.ca_key_dir, perms::owner_all);
   const auto now = std::chrono::system_clock::now();
+  // Keys left unencrypted by key_storage = "file" are encrypted when the storage wants that.
+  for (const auto& f : tools::encrypt_plain_ca_keys(l, keys))
+    say("encrypted the CA key: " + keys.describe_file(f));
   if (!fs::exists(l.root_cert)) {
-    auto root = pki::create_root_ca(pki::ca_name{s.ca.root_common_name, {}}, tools::new_ca_key(s),
-                                    s.ca.root_validity, now);
-    root.key.save_pem_file(l.root_key);
+    auto root = pki::create_root_ca(pki::ca_name{s.ca.root_common_name, {}},
+                                    keys.create(ca_role::root, l.root_key), s.ca.root_validity, now);
     root.cert.save_pem_file(l.root_cert);
-    say("created root CA " + l.root_cert.string());
+    say("created root CA " + l.root_cert.string() + ", key: " + keys.describe(ca_role::root, l.root_key));
   } else {
     say("root CA exists: " + l.root_cert.string());
   }
   // A state dir from before several issuing CAs gets the current layout (ca_store.hpp).
-  if (tools::migrate_legacy_issuing(l)) say("moved the issuing CA to " + l.issuing_dir.string());
+  if (tools::migrate_legacy_issuing(l, keys)) say("moved the issuing CA to " + l.issuing_dir.string());
   if (!fs::exists(l.issuing_cert)) {
-    auto root = tools::load_root_authority(l);
+    auto root = tools::load_root_authority(l, keys);
+    // The token's key when [ca] issuing_key_uri names one, else a fresh key of [ca] key_type.
+    auto token_key = keys.token_key(ca_role::issuing);
     auto issuing = pki::create_issuing_ca(root, pki::ca_name{s.ca.issuing_common_name, {}},
-                                          tools::new_ca_key(s), s.ca.issuing_validity, now);
-    const std::string id = tools::store_issuing_ca(l, issuing);
-    tools::activate_issuing_ca(l, id);
-    say("created issuing CA " + id + " (active) in " + l.issuing_dir.string());
+                                          token_key ? std::move(*token_key) : tools::new_ca_key(s),
+                                          s.ca.issuing_validity, now);
+    const std::string id = tools::store_issuing_ca(l, keys, issuing);
+    tools::activate_issuing_ca(l, keys, id);
+    say("created issuing CA " + id + " (active) in " + l.issuing_dir.string() +
+        ", key: " + tools::describe_issuing_key(l, keys, issuing));
   } else {
     say("issuing CA exists: " + l.issuing_cert.string());
   }
 }
 
-void init_tls(const config::settings& s, const tools::state_layout& l) {
+void init_tls(const config::settings& s, const tools::state_layout& l, const tools::ca_key_store& keys) {
   using fs::perms;
   tools::ensure_directory(l.tls_dir, perms::owner_all | perms::group_read | perms::group_exec |
                                          perms::others_read | perms::others_exec);
@@ -159,7 +168,7 @@ void init_tls(const config::settings& s, const tools::state_layout& l) {
     say("server TLS certificate exists: " + l.server_cert.string());
     return;
   }
-  auto ca = tools::load_ca_material(l);
+  auto ca = tools::load_ca_material(l, keys);
   auto key = pki::private_key::generate_p256();
   const auto& issuing = ca.active_issuing();
   auto cert = pki::issue_server_certificate(issuing, key, s.server.tls_names, s.server.tls_addresses,
@@ -189,9 +198,10 @@ int run_init(const config::settings& s, const arguments& a) {
   }
   say("database migrated");
   tools::state_layout layout(s.paths.state_dir);
-  init_ca(s, layout);
+  const tools::ca_key_store ca_keys(s);  // before any CA key: a token key needs it open
+  init_ca(s, layout, ca_keys);
   tools::init_dnssec_keys(s, layout, pool);
-  init_tls(s, layout);
+  init_tls(s, layout, ca_keys);
 
   db::pg_api_key_store keys(pool);
   if (keys.count_active("admin") == 0) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace iotreg::tools {
@@ -25,14 +26,42 @@ std::string ski_of(const pki::certificate& cert, const fs::path& file) {
   return id;
 }
 
-// The one place issuing CA keys are read: key storage at rest (encrypted files, PKCS#11) plugs in here.
-pki::private_key load_ca_key(const fs::path& key_file, const pki::certificate& cert) {
-  pki::private_key key = pki::private_key::load_pem_file(key_file);
-  if (X509_check_private_key(cert.native(), key.native()) != 1) {
-    pki::clear_ossl_errors();
+bool key_matches(const pki::certificate& cert, const pki::private_key& key) {
+  if (X509_check_private_key(cert.native(), key.native()) == 1) return true;
+  pki::clear_ossl_errors();
+  return false;
+}
+
+// The one place CA key files are read: through the key store (plain or encrypted PKCS#8).
+pki::private_key load_ca_key(const ca_key_store& keys, const fs::path& key_file,
+                             const pki::certificate& cert) {
+  pki::private_key key = keys.load_file(key_file);
+  if (!key_matches(cert, key))
     throw std::runtime_error(key_file.string() + " does not hold the key of its CA certificate");
-  }
   return key;
+}
+
+// The key of issuing CA `id`: the token's key when it belongs to `cert` (it is moved out of
+// `token_key`: one CA has it), else its file; for the active CA before migration, the file of
+// the old layout.
+pki::private_key load_issuing_key(const state_layout& layout, const ca_key_store& keys,
+                                  std::optional<pki::private_key>& token_key, const std::string& id,
+                                  const pki::certificate& cert, bool active) {
+  if (token_key && key_matches(cert, *token_key)) {
+    pki::private_key key = std::move(*token_key);
+    token_key.reset();
+    return key;
+  }
+  fs::path key_file = issuing_key_file(layout, id);
+  if (!fs::exists(key_file) && active && fs::exists(layout.issuing_key)) key_file = layout.issuing_key;
+  if (!fs::exists(key_file)) {
+    throw std::runtime_error("the private key of issuing CA " + id + " is missing (expected " +
+                             key_file.string() +
+                             (keys.in_token(ca_role::issuing)
+                                  ? ", or the PKCS#11 key [ca] issuing_key_uri, which belongs to another CA)"
+                                  : ")"));
+  }
+  return load_ca_key(keys, key_file, cert);
 }
 
 struct found_ca {
@@ -80,7 +109,7 @@ fs::path issuing_key_file(const state_layout& layout, std::string_view key_id) {
   return layout.issuing_key_dir / (std::string(key_id) + ".key");
 }
 
-ca_material load_ca_material(const state_layout& layout) {
+ca_material load_ca_material(const state_layout& layout, const ca_key_store& keys) {
   const auto missing = [](const fs::path& p) {
     return std::runtime_error(p.string() + " is missing: run `iotregctl --config FILE init` first");
   };
@@ -95,20 +124,15 @@ ca_material load_ca_material(const state_layout& layout) {
   const std::string active_id = ski_of(active_cert, layout.issuing_cert);
   if (!stored.contains(active_id)) stored.emplace(active_id, found_ca{active_cert, layout.issuing_cert});
 
+  // The token holds at most one issuing CA's key: the one whose certificate matches it.
+  std::optional<pki::private_key> token_key = keys.token_key(ca_role::issuing);
   for (auto& [id, found] : stored) {
     if (found.cert.authority_key_id() != root_ski) {
       throw std::runtime_error(found.cert_file.string() + ": issuing CA " + id + " is not signed by " +
                                layout.root_cert.string() + " (its AKI is not the root's SKI)");
     }
-    fs::path key_file = issuing_key_file(layout, id);
     // Until migration, the active CA's key is where the single issuing CA's key used to be.
-    if (!fs::exists(key_file) && id == active_id && fs::exists(layout.issuing_key))
-      key_file = layout.issuing_key;
-    if (!fs::exists(key_file)) {
-      throw std::runtime_error("the private key of issuing CA " + id + " is missing (expected " +
-                               key_file.string() + ")");
-    }
-    pki::private_key key = load_ca_key(key_file, found.cert);
+    pki::private_key key = load_issuing_key(layout, keys, token_key, id, found.cert, id == active_id);
     m.issuing.push_back({std::move(found.cert), std::move(key)});
   }
   // Oldest first, so that `ca list` reads as a history; the key id breaks ties.
@@ -123,7 +147,15 @@ ca_material load_ca_material(const state_layout& layout) {
   return m;
 }
 
-bool migrate_legacy_issuing(const state_layout& layout) {
+std::string describe_issuing_key(const state_layout& layout, const ca_key_store& keys,
+                                 const pki::certificate_authority& ca) {
+  if (!ca.key.exportable()) return keys.describe_token(ca_role::issuing);
+  const fs::path key_file = issuing_key_file(layout, pki::key_id_text(ca.cert.subject_key_id()));
+  if (!fs::exists(key_file) && fs::exists(layout.issuing_key)) return keys.describe_file(layout.issuing_key);
+  return keys.describe_file(key_file);
+}
+
+bool migrate_legacy_issuing(const state_layout& layout, const ca_key_store& keys) {
   if (!fs::exists(layout.issuing_cert)) return false;
   const auto cert = pki::certificate::load_pem_file(layout.issuing_cert);
   const std::string id = ski_of(cert, layout.issuing_cert);
@@ -137,53 +169,73 @@ bool migrate_legacy_issuing(const state_layout& layout) {
   }
   const fs::path key_file = issuing_key_file(layout, id);
   if (fs::exists(layout.issuing_key) && !fs::exists(key_file)) {
-    (void)load_ca_key(layout.issuing_key, cert);  // never move a key that is not this CA's
-    fs::rename(layout.issuing_key, key_file);     // same file system: atomic, no copy of the secret
+    (void)load_ca_key(keys, layout.issuing_key, cert);  // never move a key that is not this CA's
+    fs::rename(layout.issuing_key, key_file);           // same file system: atomic, no copy of the secret
     changed = true;
   }
   return changed;
 }
 
-pki::certificate_authority load_root_authority(const state_layout& layout) {
+pki::certificate_authority load_root_authority(const state_layout& layout, const ca_key_store& keys) {
   if (!fs::exists(layout.root_cert)) {
     throw std::runtime_error(layout.root_cert.string() +
                              " is missing: run `iotregctl --config FILE init` first");
+  }
+  if (auto key = keys.token_key(ca_role::root)) {
+    auto cert = pki::certificate::load_pem_file(layout.root_cert);
+    if (!key_matches(cert, *key)) {
+      throw std::runtime_error("the root CA key (" + keys.describe_token(ca_role::root) +
+                               ") does not belong to the certificate " + layout.root_cert.string());
+    }
+    return {std::move(cert), std::move(*key)};
   }
   if (!fs::exists(layout.root_key)) {
     throw std::runtime_error("root CA key unavailable: " + layout.root_key.string() +
                              " is missing (a root kept offline must be brought back to sign an issuing CA)");
   }
   auto cert = pki::certificate::load_pem_file(layout.root_cert);
-  auto key = load_ca_key(layout.root_key, cert);
+  auto key = load_ca_key(keys, layout.root_key, cert);
   return {std::move(cert), std::move(key)};
 }
 
-std::string store_issuing_ca(const state_layout& layout, const pki::certificate_authority& ca) {
+std::string store_issuing_ca(const state_layout& layout, const ca_key_store& keys,
+                             const pki::certificate_authority& ca) {
   const std::string id = ski_of(ca.cert, "new issuing CA");
   ensure_directory(layout.issuing_dir, public_dir);
   ensure_directory(layout.issuing_key_dir, fs::perms::owner_all);
   const fs::path cert_file = issuing_cert_file(layout, id);
   if (fs::exists(cert_file))
     throw std::runtime_error("an issuing CA with SKI " + id + " exists: " + cert_file.string());
-  ca.key.save_pem_file(issuing_key_file(layout, id));  // 0600 from its creation on
+  // 0600 from its creation on; a token key stays in the token (load_ca_material finds it there).
+  if (ca.key.exportable()) keys.save_file(ca.key, issuing_key_file(layout, id));
   ca.cert.save_pem_file(cert_file);
   return id;
 }
 
-void activate_issuing_ca(const state_layout& layout, std::string_view key_id) {
-  migrate_legacy_issuing(layout);
+void activate_issuing_ca(const state_layout& layout, const ca_key_store& keys, std::string_view key_id) {
+  migrate_legacy_issuing(layout, keys);
   const fs::path cert_file = issuing_cert_file(layout, key_id);
-  const fs::path key_file = issuing_key_file(layout, key_id);
   if (!fs::exists(cert_file)) {
     throw std::runtime_error("no issuing CA with SKI " + std::string(key_id) + " (see `iotregctl ca list`)");
   }
   const auto cert = pki::certificate::load_pem_file(cert_file);
-  if (!fs::exists(key_file)) {
-    throw std::runtime_error("the private key of issuing CA " + std::string(key_id) +
-                             " is missing (expected " + key_file.string() + ")");
-  }
-  (void)load_ca_key(key_file, cert);
+  std::optional<pki::private_key> token_key = keys.token_key(ca_role::issuing);
+  (void)load_issuing_key(layout, keys, token_key, std::string(key_id), cert, false);
   cert.save_pem_file(layout.issuing_cert);  // atomic: issuing.pem always names one whole CA
+}
+
+std::vector<fs::path> encrypt_plain_ca_keys(const state_layout& layout, const ca_key_store& keys) {
+  std::vector<fs::path> files{layout.root_key, layout.issuing_key};
+  if (fs::is_directory(layout.issuing_key_dir)) {
+    for (const auto& entry : fs::directory_iterator(layout.issuing_key_dir)) {
+      if (entry.path().extension() == ".key" && entry.is_regular_file()) files.push_back(entry.path());
+    }
+  }
+  std::vector<fs::path> done;
+  for (const auto& f : files) {
+    if (keys.encrypt_if_plain(f)) done.push_back(f);
+  }
+  return done;
 }
 
 std::optional<std::string> parse_key_id(std::string_view text) {

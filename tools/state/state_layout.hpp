@@ -38,7 +38,8 @@ struct state_layout {
 
 /// The root certificate and every issuing CA with its key, as iotregd needs them: the active one
 /// signs new device certificates; all of them are published (/.well-known/ca/, apex TLSA) and
-/// keep signing CRLs and OCSP answers for what they issued.
+/// keep signing CRLs and OCSP answers for what they issued. Loaded by load_ca_material
+/// (tools/state/ca_store.hpp), wherever [ca] key_storage keeps the keys.
 struct ca_material {
   pki::certificate root;
   std::vector<pki::certificate_authority> issuing;  ///< oldest first (notBefore, then SKI); not empty
@@ -48,12 +49,6 @@ struct ca_material {
   /// The issuing CA whose SKI is `key_id` (pki::key_id_text form), or nullptr.
   const pki::certificate_authority* find_issuing(std::string_view key_id) const;
 };
-
-/// Loads the root certificate and every issuing CA (ca_store.cpp has the rules; the layout
-/// before several issuing CAs is read as it is, without writing anything). The root's key is
-/// not loaded: it may be kept offline. Blocking.
-/// @throws std::runtime_error naming the missing or inconsistent file (run `iotregctl init` first).
-ca_material load_ca_material(const state_layout& layout);
 
 /// The zone's DNSSEC keys (KSK first). @throws std::runtime_error naming the missing file.
 std::vector<dns::dnssec_key> load_zone_keys(const state_layout& layout, const std::string& zone);

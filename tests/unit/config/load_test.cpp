@@ -315,3 +315,52 @@ check_interval_seconds = 60
         "test.toml:3: revocation.crl_refresh_before_seconds: must be less than crl_validity_seconds");
   CHECK(error_of("[revocation]\nocsp_lifetime = 1\n").find("ocsp_lifetime") != std::string::npos);
 }
+
+TEST_CASE("config/ca key_storage: file by default; encrypted-file and pkcs11 with their keys") {
+  auto s = parse("", "test.toml");
+  CHECK(s.ca.key_storage == "file");
+  CHECK(s.ca.key_passphrase_file.empty());
+  CHECK(s.ca.pkcs11_module == "/usr/lib/softhsm/libsofthsm2.so");
+  CHECK(s.ca.issuing_key_uri.empty());
+
+  s = parse("[ca]\nkey_storage = \"encrypted-file\"\nkey_passphrase_file = \"/etc/iotreg/ca.pass\"\n",
+            "test.toml");
+  CHECK(s.ca.key_storage == "encrypted-file");
+  CHECK(s.ca.key_passphrase_file == "/etc/iotreg/ca.pass");
+
+  s = parse(R"([ca]
+key_storage = "pkcs11"
+pkcs11_module = "/usr/lib/x86_64-linux-gnu/pkcs11/vendor.so"
+issuing_key_uri = "pkcs11:token=iotreg;object=issuing;type=private"
+root_key_uri = "pkcs11:token=iotreg;object=root;type=private"
+pkcs11_pin_file = "/etc/iotreg/pkcs11.pin"
+)",
+            "test.toml");
+  CHECK(s.ca.key_storage == "pkcs11");
+  CHECK(s.ca.pkcs11_module == "/usr/lib/x86_64-linux-gnu/pkcs11/vendor.so");
+  CHECK(s.ca.issuing_key_uri == "pkcs11:token=iotreg;object=issuing;type=private");
+  CHECK(s.ca.root_key_uri == "pkcs11:token=iotreg;object=root;type=private");
+  CHECK(s.ca.pkcs11_pin_file == "/etc/iotreg/pkcs11.pin");
+}
+
+TEST_CASE("config/ca key_storage errors name file:line:key and never echo a PIN") {
+  CHECK(error_of("[ca]\nkey_storage = \"hsm\"\n") ==
+        "test.toml:2: ca.key_storage: must be \"file\", \"encrypted-file\" or \"pkcs11\"");
+  CHECK(error_of("[ca]\nkey_storage = \"pkcs11\"\n") ==
+        "test.toml:2: ca.issuing_key_uri: is required with key_storage = \"pkcs11\"");
+  CHECK(error_of("[ca]\nissuing_key_uri = \"pkcs11:object=x\"\n") ==
+        "test.toml:2: ca.issuing_key_uri: is only used with key_storage = \"pkcs11\"");
+  CHECK(error_of("[ca]\nkey_storage = \"pkcs11\"\nissuing_key_uri = \"/tmp/issuing.key\"\n")
+            .starts_with("test.toml:3: ca.issuing_key_uri: must be a PKCS#11 URI"));
+  const std::string pin_msg =
+      error_of("[ca]\nkey_storage = \"pkcs11\"\nissuing_key_uri = \"pkcs11:object=x?pin-value=271828\"\n");
+  CHECK(pin_msg.starts_with("test.toml:3: ca.issuing_key_uri: must not carry the PIN"));
+  CHECK(pin_msg.find("271828") == std::string::npos);
+  CHECK(error_of("[ca]\nkey_storage = \"pkcs11\"\nissuing_key_uri = \"pkcs11:object=x\"\n"
+                 "root_key_uri = \"pkcs11:object=x\"\n") ==
+        "test.toml:4: ca.root_key_uri: must name another key than issuing_key_uri");
+  CHECK(error_of("[ca]\nkey_passphrase_file = \"\"\n") ==
+        "test.toml:2: ca.key_passphrase_file: must not be empty");
+  CHECK(error_of("[ca]\npkcs11_module = \"/x.so\"\n") ==
+        "test.toml:2: ca.pkcs11_module: is only used with key_storage = \"pkcs11\"");
+}

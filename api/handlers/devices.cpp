@@ -45,23 +45,30 @@ response secret_json_response(http::status status, const boost::json::value& bod
   return res;
 }
 
+/// 415 for a body that is not application/json.
+response not_json(const call& c) {
+  auto res = make_problem(http::status::unsupported_media_type, "unsupported-media-type",
+                          "Unsupported media type", "the body must be application/json", c.info.request_id);
+  res.set("Accept-Post", "application/json");
+  return res;
+}
+
+/// 400 for a body that does not decode: invalid-json or invalid-request.
+response decode_problem(const dto::decode_error& e, const call& c) {
+  if (e.what == dto::decode_error::kind::invalid_json)
+    return make_problem(http::status::bad_request, "invalid-json", "Invalid JSON", e.detail,
+                        c.info.request_id);
+  return make_problem(http::status::bad_request, "invalid-request", "Invalid request", e.detail,
+                      c.info.request_id);
+}
+
 }  // namespace
 
 response enroll_device(registry::enrollment_service& svc, const call& c) {
-  if (!is_json_media_type(c.req[http::field::content_type])) {
-    auto res = make_problem(http::status::unsupported_media_type, "unsupported-media-type",
-                            "Unsupported media type", "the body must be application/json", c.info.request_id);
-    res.set("Accept-Post", "application/json");
-    return res;
-  }
+  if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_enroll(c.req.body());
   if (!body) {
-    const auto& e = body.error();
-    if (e.what == dto::decode_error::kind::invalid_json)
-      return make_problem(http::status::bad_request, "invalid-json", "Invalid JSON", e.detail,
-                          c.info.request_id);
-    return make_problem(http::status::bad_request, "invalid-request", "Invalid request", e.detail,
-                        c.info.request_id);
+    return decode_problem(body.error(), c);
   }
 
   registry::enroll_request req;
@@ -121,20 +128,10 @@ response revoke_device(registry::enrollment_service& svc, const call& c) {
 response revoke_device_post(registry::enrollment_service& svc, const call& c) {
   // An empty body is "no reason given"; anything else must be the JSON object.
   if (c.req.body().empty()) return revoke_with(svc, c, "unspecified");
-  if (!is_json_media_type(c.req[http::field::content_type])) {
-    auto res = make_problem(http::status::unsupported_media_type, "unsupported-media-type",
-                            "Unsupported media type", "the body must be application/json", c.info.request_id);
-    res.set("Accept-Post", "application/json");
-    return res;
-  }
+  if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_revoke(c.req.body());
   if (!body) {
-    const auto& e = body.error();
-    if (e.what == dto::decode_error::kind::invalid_json)
-      return make_problem(http::status::bad_request, "invalid-json", "Invalid JSON", e.detail,
-                          c.info.request_id);
-    return make_problem(http::status::bad_request, "invalid-request", "Invalid request", e.detail,
-                        c.info.request_id);
+    return decode_problem(body.error(), c);
   }
   return revoke_with(svc, c, body->reason);
 }

@@ -17,14 +17,21 @@ decode_error bad_request(std::string detail) {
 }
 
 // Frees through operator delete after wiping the whole block, so JSON text that held a password
-// or a key is not left behind in the heap.
+// or a key is not left behind in the heap. Boost.JSON 1.81 does not always pass the same
+// alignment to deallocate as to allocate (object keys), so alignments up to the default one use
+// the plain operators, which need none (ASan's new-delete-type-mismatch caught it).
 class wiping_resource final : public boost::json::memory_resource {
+  static bool over_aligned(std::size_t align) noexcept { return align > __STDCPP_DEFAULT_NEW_ALIGNMENT__; }
+
   void* do_allocate(std::size_t n, std::size_t align) override {
-    return ::operator new(n, std::align_val_t(align));
+    return over_aligned(align) ? ::operator new(n, std::align_val_t(align)) : ::operator new(n);
   }
   void do_deallocate(void* p, std::size_t n, std::size_t align) override {
     registry::wipe(p, n);
-    ::operator delete(p, n, std::align_val_t(align));
+    if (over_aligned(align))
+      ::operator delete(p, std::align_val_t(align));
+    else
+      ::operator delete(p);
   }
   bool do_is_equal(const memory_resource& other) const noexcept override { return this == &other; }
 };

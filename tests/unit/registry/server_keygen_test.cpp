@@ -8,6 +8,7 @@
 #include "pki/key.hpp"
 #include "registry/registry_service.hpp"
 #include "registry/zone_publisher.hpp"
+#include "service_fixture.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
@@ -23,35 +24,7 @@ constexpr const char* zone = "iotregistry.test.";
 constexpr const char* eid1 = "89049032123451234512345678901235";
 const std::string password = "a password of some length";
 
-struct fixture {
-  registry::testing::memory_store store;
-  pki::certificate_authority root =
-      pki::create_root_ca("Test Root", std::chrono::days(3650), registry::clock::now());
-  pki::certificate_authority issuing =
-      pki::create_issuing_ca(root, "Test Issuing", std::chrono::days(365), registry::clock::now());
-  registry::zone_publisher publisher{
-      {.zone = zone, .zone_file = {}, .batch_window = 1ms, .batch_max = 100}, store, make_signer()};
-  registry::registry_service service{
-      {.zone = zone, .publish_timeout = 5000ms}, store, publisher, issuing, root.cert};
-
-  dns::zone_signer make_signer() {
-    dns::zone_parameters p;
-    p.apex = zone;
-    p.soa_mname = "ns1.iotregistry.test.";
-    p.soa_rname = "hostmaster.iotregistry.test.";
-    p.ns = {"ns1.iotregistry.test."};
-    p.root_ca_der = root.cert.der();
-    std::vector<dns::dnssec_key> keys;
-    keys.push_back(dns::dnssec_key::generate(13, dns::key_role::ksk, zone));
-    keys.push_back(dns::dnssec_key::generate(13, dns::key_role::zsk, zone));
-    return dns::zone_signer(p, std::move(keys));
-  }
-
-  explicit fixture(bool start_signer = true) {
-    publisher.rebuild();
-    if (start_signer) publisher.start();
-  }
-};
+using fixture = registry::testing::service_fixture;
 
 registry::enroll_request keygen_request(std::string key_type, std::string format, std::string_view pw) {
   registry::enroll_request r;

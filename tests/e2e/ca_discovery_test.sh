@@ -42,9 +42,10 @@ fetch_ca() {
   local host=device.$E2E_ZONE addr out
   addr=$(dig_at +short A "$host." | head -n1)
   out=$(curl -sS --max-time 30 --cacert "$ROOT" --resolve "$host:$E2E_HTTP_PORT:${addr:-0.0.0.0}" \
-    -o "$2" -w '%{http_code} %{content_type}' "https://$host:$E2E_HTTP_PORT/.well-known/ca/$1.pem" 2>&1)
+    -o "$2" -D "$2.headers" -w '%{http_code} %{content_type}' "https://$host:$E2E_HTTP_PORT/.well-known/ca/$1.pem" 2>&1)
   FETCH_STATUS=${out%% *}
   FETCH_CTYPE=${out#* }
+  api_capture GET "/.well-known/ca/$1.pem" "$FETCH_STATUS" "$FETCH_CTYPE" "$2" "$2.headers"
 }
 
 # enroll_device N: enrolls device N, writes $E2E_DIR/devN/cert.pem; prints nothing.

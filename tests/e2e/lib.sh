@@ -30,6 +30,18 @@ if [[ -z ${PYTHON:-} ]]; then
   if [[ -x /usr/bin/python3 ]]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
 fi
 
+# Response capture for the OpenAPI check (tools/openapi/validate-responses.mjs, ctest
+# openapi_responses): when IOTREG_API_CAPTURE_DIR is set (tests/e2e/CMakeLists.txt sets it), every
+# HTTP reply that http_req (and the readiness probe) receives is appended to
+# $IOTREG_API_CAPTURE_DIR/<test>.jsonl, one JSON object a line. The file is made when the test
+# starts, so that the validator knows which tests ran (only a run of all of them checks that
+# every operation was exercised). Scripts that source lib.sh in a child (xargs) capture nothing.
+E2E_CAPTURE=""
+if [[ -n ${IOTREG_API_CAPTURE_DIR:-} && $(basename -- "$0") == *_test.sh ]]; then
+  mkdir -p "$IOTREG_API_CAPTURE_DIR" && E2E_CAPTURE=$IOTREG_API_CAPTURE_DIR/$E2E_NAME.jsonl &&
+    : >>"$E2E_CAPTURE" || E2E_CAPTURE=""
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Assertions
 
@@ -197,11 +209,41 @@ http_req() {
   if [[ -n $body ]]; then
     args+=(-H "Content-Type: ${E2E_CTYPE-application/json}" --data-binary "@$body")
   fi
-  local out
+  [[ -n $E2E_CAPTURE ]] && args+=(-D "$HTTP_BODY.headers")
+  local out rc
   out=$(curl "${args[@]}" "$@" "https://127.0.0.1:$E2E_HTTP_PORT$path" 2>"$HTTP_BODY.err")
+  rc=$?
   HTTP_STATUS=${out%% *}
   HTTP_CTYPE=${out#* }
   [[ -f $HTTP_BODY ]] || : >"$HTTP_BODY"
+  # Only complete replies: not a transfer that curl gave up on (the daemon killed mid-reply).
+  ((rc == 0)) && api_capture "$method" "$path" "$HTTP_STATUS" "$HTTP_CTYPE" "$HTTP_BODY" "$HTTP_BODY.headers"
+  return 0
+}
+
+# A JSON string literal of $1 in REPLY (control characters become '?').
+_json_str() {
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  REPLY="\"${s//[[:cntrl:]]/?}\""
+}
+
+# api_capture METHOD PATH STATUS CONTENT_TYPE BODYFILE HEADERFILE: appends the reply to the
+# capture file (see E2E_CAPTURE above); nothing when capture is off or there was no reply.
+# Background requests (crash_test's loops) append at the same time: one locked write a line.
+api_capture() {
+  [[ -n $E2E_CAPTURE && $3 =~ ^[1-5][0-9][0-9]$ ]] || return 0
+  local line
+  _json_str "$E2E_NAME"
+  line="{\"test\":$REPLY"
+  _json_str "$1"
+  line+=",\"method\":$REPLY"
+  _json_str "$2"
+  line+=",\"path\":$REPLY,\"status\":$3"
+  _json_str "$4"
+  line+=",\"content_type\":$REPLY,\"headers_b64\":\"$(base64 -w0 <"$6" 2>/dev/null)\""
+  line+=",\"body_b64\":\"$(base64 -w0 <"$5" 2>/dev/null)\"}"
+  { flock 9 && printf '%s\n' "$line" >&9; } 9>>"$E2E_CAPTURE"
 }
 
 # enroll_body ID CSRFILE OUT: the JSON request body.
@@ -417,9 +459,12 @@ e2e_daemon_start() {
       E2E_DAEMON_PID=""
       e2e_abort "iotregd started" "it exited; log:" "$(tail -n 30 "$E2E_LOG")"
     fi
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --cacert "$E2E_STATE/ca/root.pem" \
-      "https://127.0.0.1:$E2E_HTTP_PORT/healthz" 2>/dev/null)
-    if [[ $code == 200 && -n $(soa_serial) ]]; then return 0; fi
+    code=$(curl -s -o "$E2E_DIR/healthz.body" -D "$E2E_DIR/healthz.headers" -w '%{http_code} %{content_type}' \
+      --max-time 2 --cacert "$E2E_STATE/ca/root.pem" "https://127.0.0.1:$E2E_HTTP_PORT/healthz" 2>/dev/null)
+    if [[ ${code%% *} == 200 && -n $(soa_serial) ]]; then
+      api_capture GET /healthz 200 "${code#* }" "$E2E_DIR/healthz.body" "$E2E_DIR/healthz.headers"
+      return 0
+    fi
     sleep 0.1
   done
   e2e_abort "iotregd ready within 20 s" "log:" "$(tail -n 30 "$E2E_LOG")"

@@ -1,11 +1,15 @@
 #include "api/router.hpp"
 
+#include "api/handlers/audit.hpp"
 #include "api/handlers/ca.hpp"
 #include "api/handlers/devices.hpp"
 #include "api/handlers/revocation.hpp"
+#include "api/idempotency.hpp"
 #include "api/log.hpp"
 #include "api/problem.hpp"
+#include "api/rate_limiter.hpp"
 #include "api/status_map.hpp"
+#include "registry/request_context.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
@@ -120,6 +124,7 @@ response router::handle(const request& req, const request_info& info) {
     res = make_problem(http::status::internal_server_error, "internal", "Internal error",
                        "an unexpected error occurred; quote the request id", info.request_id);
   }
+  res.erase(secret_body_field);  // internal to the server (idempotency.hpp)
   res.version(req.version());
   res.keep_alive(req.keep_alive());
   res.set(http::field::cache_control, "no-store");
@@ -169,7 +174,31 @@ response router::dispatch(const request& req, const request_info& info) {
     if (!key) return error_response(key.error(), info);
     c.key = std::move(*key);
   }
+  if (!c.key) return found->handler(c);
+
+  // Rate limits and idempotency keys belong to the credential (a tenant, once there are tenants).
+  const std::string scope = "api_key:" + std::to_string(c.key->id);
+  if (limiter_) {
+    if (const auto d = limiter_->acquire(scope); !d.allowed) {
+      auto res = make_problem(http::status::too_many_requests, "rate-limited", "Too many requests",
+                              "the request rate of this credential is over its limit; retry after the "
+                              "Retry-After delay",
+                              info.request_id);
+      res.set(http::field::retry_after, std::to_string(d.retry_after.count()));
+      return res;
+    }
+  }
+  // The audit rows of whatever the handler changes name this request and credential.
+  const registry::request_scope audit_scope({info.request_id, c.key->id});
+  if (idempotency_ && req.method() == http::verb::post &&
+      std::string_view{req.target()}.starts_with("/api/v1/"))
+    return idempotency_->handle(req, info, scope, [&] { return found->handler(c); });
   return found->handler(c);
+}
+
+void router::add_audit(registry::audit_log_reader& reader) {
+  routes_.push_back({http::verb::get, "/api/v1/audit", true,
+                     [&reader](const call& c) { return handlers::list_audit(reader, c); }});
 }
 
 }  // namespace iotreg::api

@@ -3,6 +3,7 @@
 // (STYLE.md §4.3).
 
 #include "api/http.hpp"
+#include "registry/audit_log.hpp"
 #include "registry/ca_directory.hpp"
 #include "registry/enrollment_service.hpp"
 #include "registry/revocation_responder.hpp"
@@ -14,6 +15,8 @@
 namespace iotreg::api {
 
 struct call;
+class idempotency_layer;
+class rate_limiter;
 
 class router {
  public:
@@ -31,6 +34,19 @@ class router {
   /// @par Thread Safety: may be called concurrently (if the services allow it).
   response handle(const request& req, const request_info& info);
 
+  /// Serves GET /api/v1/audit (admin keys only) from `reader`, which must outlive the router.
+  /// Call before serving.
+  void add_audit(registry::audit_log_reader& reader);
+
+  /// Puts every authenticated POST under /api/v1/ that carries Idempotency-Key through `layer`
+  /// (api/idempotency.hpp); nullptr: none. Must outlive the router. Call before serving.
+  void set_idempotency(idempotency_layer* layer) noexcept { idempotency_ = layer; }
+
+  /// Limits every authenticated request per credential (429 + Retry-After past the limit);
+  /// nullptr: no limit. Unauthenticated routes (OCSP, CRL, CA, health) are not limited. Must
+  /// outlive the router. Call before serving.
+  void set_rate_limiter(rate_limiter* limiter) noexcept { limiter_ = limiter; }
+
  private:
   struct route {
     http::verb verb;
@@ -43,6 +59,8 @@ class router {
 
   registry::authenticator& auth_;
   std::vector<route> routes_;
+  idempotency_layer* idempotency_ = nullptr;
+  rate_limiter* limiter_ = nullptr;
 };
 
 }  // namespace iotreg::api

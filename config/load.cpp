@@ -175,6 +175,16 @@ void read_server(table_reader& r, server_settings& s) {
       r.fail(r.take("publish_timeout_seconds"), "publish_timeout_seconds", "must be between 1 and 600");
     s.publish_timeout = std::chrono::seconds(secs);
   }
+  if (r.read("read_timeout_seconds", secs)) {
+    if (secs < 1 || secs > 3600)
+      r.fail(r.take("read_timeout_seconds"), "read_timeout_seconds", "must be between 1 and 3600");
+    s.read_timeout = std::chrono::seconds(secs);
+  }
+  if (r.read("handshake_timeout_seconds", secs)) {
+    if (secs < 1 || secs > 600)
+      r.fail(r.take("handshake_timeout_seconds"), "handshake_timeout_seconds", "must be between 1 and 600");
+    s.handshake_timeout = std::chrono::seconds(secs);
+  }
   r.read_string_list("tls_names", s.tls_names);
   if (r.read_string_list("tls_addresses", s.tls_addresses)) {
     for (const auto& a : s.tls_addresses) {
@@ -396,6 +406,24 @@ void read_revocation(table_reader& r, revocation_settings& rv) {
            "must be less than crl_validity_seconds");
 }
 
+void read_api(table_reader& r, api_settings& a) {
+  std::int64_t v = 0;
+  if (r.read("idempotency_ttl_seconds", v)) {
+    if (v < 60 || v > 30 * 86400)
+      r.fail(r.take("idempotency_ttl_seconds"), "idempotency_ttl_seconds", "must be between 60 and 2592000");
+    a.idempotency_ttl = std::chrono::seconds(v);
+  }
+  // A rate may be fractional (0.5 = one request every two seconds): TOML floats and integers.
+  if (const toml::node* n = r.take("rate_limit_per_second")) {
+    const auto d = n->value<double>();
+    if (!d || *d < 0 || *d > 1e6)
+      r.fail(n, "rate_limit_per_second", "must be a number between 0 and 1000000");
+    else
+      a.rate_limit_per_second = *d;
+  }
+  r.read_unsigned("rate_limit_burst", a.rate_limit_burst, 0, 1000000);
+}
+
 // [ca] key_storage and its companions (CA keys at rest). A PKCS#11 URI is checked here only for
 // its shape (pkcs11:, no PIN in it): config knows nothing of pki.
 void read_ca_key_storage(table_reader& r, ca_settings& c) {
@@ -585,6 +613,11 @@ settings parse(std::string_view toml_text, const std::string& origin, const envi
   if (auto* t = top.sub_table("revocation")) {
     table_reader r(*t, "revocation", origin);
     read_revocation(r, s.revocation);
+    r.reject_unknown();
+  }
+  if (auto* t = top.sub_table("api")) {
+    table_reader r(*t, "api", origin);
+    read_api(r, s.api);
     r.reject_unknown();
   }
   top.reject_unknown();

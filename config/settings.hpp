@@ -24,6 +24,8 @@ struct server_settings {
   unsigned work_threads = 16;
   std::size_t max_body_bytes = 64 * 1024;
   std::chrono::seconds publish_timeout{10};         // how long a request waits for its change to be served
+  std::chrono::seconds read_timeout{30};            // a whole request (header and body): slow senders get 408
+  std::chrono::seconds handshake_timeout{10};       // the TLS handshake
   std::vector<std::string> tls_names{"localhost"};  // server certificate dNSNames
   std::vector<std::string> tls_addresses{"127.0.0.1", "::1"};  // server certificate iPAddresses
 };
@@ -131,6 +133,13 @@ struct revocation_settings {
   std::chrono::seconds check_interval = std::chrono::hours(1);     // how often CRLs are checked
 };
 
+/// The REST API's robustness knobs ([api]): idempotency keys and per-credential rate limits.
+struct api_settings {
+  std::chrono::seconds idempotency_ttl = std::chrono::hours(24);  // how long an Idempotency-Key is kept
+  double rate_limit_per_second = 0;  // tokens added per second to each credential's bucket; 0 = off
+  unsigned rate_limit_burst = 0;     // bucket size; 0 = off
+};
+
 struct settings {
   std::filesystem::path source;  // the file these came from
   server_settings server;
@@ -141,6 +150,7 @@ struct settings {
   dnssec_settings dnssec;
   ca_settings ca;
   revocation_settings revocation;
+  api_settings api;
 };
 
 }  // namespace iotreg::config

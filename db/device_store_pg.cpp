@@ -4,6 +4,7 @@
 #include "db/sqlstate.hpp"
 #include "db/statements.hpp"
 #include "db/transaction.hpp"
+#include "registry/request_context.hpp"
 
 #include <pqxx/except>
 
@@ -39,7 +40,7 @@ registry::result<std::int64_t> pg_device_store::insert_enrollment(const registry
                           int{t.matching}, detail::to_bytea(t.association))[0]
             .as<std::int64_t>();
     tx.exec_prepared0(stmt::audit_enroll, api_key.get(), e.zone, e.device_id, change_id, cert.serial_hex,
-                      cert.issuer_key_id_hex);
+                      cert.issuer_key_id_hex, registry::current_request().request_id);
     return change_id;
   });
 }
@@ -82,7 +83,10 @@ registry::result<std::int64_t> pg_device_store::revoke(std::string_view zone, st
     tx.exec_prepared0(stmt::device_set_revoked, device_row);
     tx.exec_prepared0(stmt::certificates_revoke, device_row, int{reason});
     const auto change_id = tx.exec_prepared1(stmt::zone_change_remove, device_row)[0].as<std::int64_t>();
-    tx.exec_prepared0(stmt::audit_revoke, str(zone), str(device_id), change_id, int{reason});
+    const auto& who = registry::current_request();
+    const detail::nullable_param api_key{who.api_key_id};
+    tx.exec_prepared0(stmt::audit_revoke, str(zone), str(device_id), change_id, int{reason}, api_key.get(),
+                      who.request_id);
     return change_id;
   });
 }

@@ -32,11 +32,12 @@ constexpr statement all[] = {
      "  tlsa_data) "
      "VALUES ($1, $2, 'add', $3, $4, $5, $6::bytea) RETURNING id"},
 
+    // $7: the request id (registry::current_request), '' outside the API.
     {audit_enroll,
-     "INSERT INTO audit_log (api_key_id, action, zone, device_id, detail) "
+     "INSERT INTO audit_log (api_key_id, action, zone, device_id, detail, request_id) "
      "VALUES ($1::bigint, 'device.enroll', $2, $3, "
      "  jsonb_build_object('change_id', $4::bigint, 'certificate_serial', $5::text, "
-     "                     'issuer_key_id', $6::text))"},
+     "                     'issuer_key_id', $6::text), NULLIF($7::text, ''))"},
 
     // The current certificate is the device's latest; zone_serial is the serial that published
     // the device's latest `add` (null until the signer has published it).
@@ -76,10 +77,11 @@ constexpr statement all[] = {
      "WHERE d.id = $1 "
      "RETURNING id"},
 
+    // $5, $6: the credential and the request id (registry::current_request), null outside the API.
     {audit_revoke,
-     "INSERT INTO audit_log (api_key_id, action, zone, device_id, detail) "
-     "VALUES (NULL, 'device.revoke', $1, $2, "
-     "  jsonb_build_object('change_id', $3::bigint, 'reason_code', $4::smallint))"},
+     "INSERT INTO audit_log (api_key_id, action, zone, device_id, detail, request_id) "
+     "VALUES ($5::bigint, 'device.revoke', $1, $2, "
+     "  jsonb_build_object('change_id', $3::bigint, 'reason_code', $4::smallint), NULLIF($6::text, ''))"},
 
     {zone_active_tlsa,
      "SELECT d.device_id, c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, c.tlsa_data "
@@ -140,6 +142,7 @@ void prepare_all(pqxx::connection& c) {
   for (const auto& s : all) c.prepare(s.name, s.sql);
   prepare_dnssec_keys(c);
   prepare_revocation(c);
+  prepare_robustness(c);
 }
 
 }  // namespace iotreg::db::stmt

@@ -53,6 +53,20 @@ inline constexpr const char* crl_find = "crl_find";
 inline constexpr const char* crl_lock_issuer = "crl_lock_issuer";
 inline constexpr const char* crl_upsert = "crl_upsert";
 
+// idempotency keys (idempotency_store) and the audit log's read side (audit_log_reader); SQL in
+// robustness_statements.cpp
+inline constexpr const char* idempotency_drop_expired = "idempotency_drop_expired";
+inline constexpr const char* idempotency_insert = "idempotency_insert";
+inline constexpr const char* idempotency_find = "idempotency_find";
+inline constexpr const char* idempotency_complete = "idempotency_complete";
+inline constexpr const char* idempotency_unreplayable = "idempotency_unreplayable";
+inline constexpr const char* idempotency_release = "idempotency_release";
+inline constexpr const char* idempotency_purge = "idempotency_purge";
+inline constexpr const char* audit_list = "audit_list";
+
+/// Registers the idempotency and audit-read statements on `c` (called by prepare_all).
+void prepare_robustness(pqxx::connection& c);
+
 /// Registers the revocation statements on `c` (called by prepare_all).
 void prepare_revocation(pqxx::connection& c);
 

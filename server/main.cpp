@@ -2,6 +2,8 @@
 // the zone keys, rebuilds the zone from PostgreSQL, then serves HTTPS and DNS until SIGTERM.
 // No business rules live here.
 
+#include "api/idempotency.hpp"
+#include "api/rate_limiter.hpp"
 #include "api/router.hpp"
 #include "config/load.hpp"
 #include "db/api_key_store_pg.hpp"
@@ -10,9 +12,11 @@
 #include "db/migrate.hpp"
 #include "db/pool.hpp"
 #include "db/revocation_store_pg.hpp"
+#include "db/robustness_store_pg.hpp"
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
+#include "pki/digest.hpp"
 #include "registry/ca_certificates.hpp"
 #include "registry/dnssec_keyring.hpp"
 #include "registry/key_manager.hpp"
@@ -128,13 +132,36 @@ int run(const config::settings& s) {
   for (const auto& c : ca.issuing) published.push_back(c.cert);
   const registry::ca_certificates ca_directory(published);
   api::router router(service, auth, &ca_directory, &revocation);
+  // Issue 5 item 6: the audit log for the admin, Idempotency-Key on POST, per-credential limits.
+  db::pg_audit_log_reader audit_reader(pool);
+  router.add_audit(audit_reader);
+  db::pg_idempotency_store idempotency_store(pool);
+  api::idempotency_layer idempotency(
+      idempotency_store,
+      [](std::string_view material) {
+        const auto digest =
+            pki::sha256({reinterpret_cast<const std::uint8_t*>(material.data()), material.size()});
+        static constexpr char hex[] = "0123456789abcdef";
+        std::string out;
+        for (const auto b : digest) {
+          out += hex[b >> 4];
+          out += hex[b & 0xf];
+        }
+        return out;
+      },
+      s.api.idempotency_ttl);
+  router.set_idempotency(&idempotency);
+  api::rate_limiter limiter(s.api.rate_limit_per_second, s.api.rate_limit_burst);
+  if (limiter.enabled()) router.set_rate_limiter(&limiter);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);
   d.add_https({.listen = {s.server.http_listen.host, s.server.http_listen.port},
                .cert_chain_file = layout.server_cert,
                .key_file = layout.server_key,
-               .max_body_bytes = s.server.max_body_bytes},
+               .max_body_bytes = s.server.max_body_bytes,
+               .read_timeout = s.server.read_timeout,
+               .handshake_timeout = s.server.handshake_timeout},
               router);
   d.add_dns(
       {.listen = {s.server.dns_listen.host, s.server.dns_listen.port},

@@ -1,6 +1,7 @@
 #include "api/handlers/devices.hpp"
 
 #include "api/dto/device_dto.hpp"
+#include "api/idempotency.hpp"
 #include "api/problem.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -41,6 +42,7 @@ response secret_json_response(http::status status, const boost::json::value& bod
   out.resize(used);  // shrinking keeps the buffer: no copy is made
   response res{status, 11};
   res.set(http::field::content_type, "application/json");
+  res.set(secret_body_field, "1");  // never stored for an Idempotency-Key replay
   res.body() = std::move(out);
   return res;
 }

@@ -364,3 +364,32 @@ TEST_CASE("config/ca key_storage errors name file:line:key and never echo a PIN"
   CHECK(error_of("[ca]\npkcs11_module = \"/x.so\"\n") ==
         "test.toml:2: ca.pkcs11_module: is only used with key_storage = \"pkcs11\"");
 }
+
+TEST_CASE("config/[api] idempotency and rate limits, [server] request timeouts") {
+  auto s = parse("", "t", {});
+  CHECK(s.api.idempotency_ttl == std::chrono::hours(24));
+  CHECK(s.api.rate_limit_per_second == 0);
+  CHECK(s.api.rate_limit_burst == 0);
+  CHECK(s.server.read_timeout == std::chrono::seconds(30));
+  CHECK(s.server.handshake_timeout == std::chrono::seconds(10));
+
+  s = parse(
+      "[server]\nread_timeout_seconds = 5\nhandshake_timeout_seconds = 3\n"
+      "[api]\nidempotency_ttl_seconds = 3600\nrate_limit_per_second = 0.5\nrate_limit_burst = 20\n",
+      "t", {});
+  CHECK(s.server.read_timeout == std::chrono::seconds(5));
+  CHECK(s.server.handshake_timeout == std::chrono::seconds(3));
+  CHECK(s.api.idempotency_ttl == std::chrono::hours(1));
+  CHECK(s.api.rate_limit_per_second == 0.5);
+  CHECK(s.api.rate_limit_burst == 20);
+  CHECK(parse("[api]\nrate_limit_per_second = 10\n", "t", {}).api.rate_limit_per_second == 10);
+
+  CHECK(error_of("[api]\nidempotency_ttl_seconds = 1\n") ==
+        "test.toml:2: api.idempotency_ttl_seconds: must be between 60 and 2592000");
+  CHECK(error_of("[api]\nrate_limit_per_second = -1\n").find("api.rate_limit_per_second") !=
+        std::string::npos);
+  CHECK(error_of("[api]\nrate_limit_per_second = \"fast\"\n").find("must be a number") != std::string::npos);
+  CHECK(error_of("[api]\nbogus = 1\n").find("api.bogus") != std::string::npos);
+  CHECK(error_of("[server]\nread_timeout_seconds = 0\n").find("server.read_timeout_seconds") !=
+        std::string::npos);
+}

@@ -127,9 +127,14 @@ response router::handle(const request& req, const request_info& info) {
   res.erase(secret_body_field);  // internal to the server (idempotency.hpp)
   res.version(req.version());
   res.keep_alive(req.keep_alive());
-  res.set(http::field::cache_control, "no-store");
+  // The API's replies are per caller and must not be cached; the public PKI documents set their
+  // own freshness (handlers/revocation.cpp, handlers/ca.cpp).
+  if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
   res.set("X-Request-Id", info.request_id);
   res.prepare_payload();
+  // A 304 has no content, and a Content-Length it carries would have to be the 200's (RFC 9110
+  // §8.6): send none.
+  if (res.result() == http::status::not_modified) res.erase(http::field::content_length);
   return res;
 }
 

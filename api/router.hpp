@@ -29,7 +29,8 @@ class router {
   /// Answers one request. Blocking (enroll and revoke wait for zone publication): run it on the
   /// work pool, never on an io thread. Never throws except std::bad_alloc: an unexpected
   /// exception becomes a 500 problem carrying `info.request_id`, its text goes to the "api" log
-  /// only. Every response carries Cache-Control: no-store and X-Request-Id, the request's HTTP
+  /// only. Every response carries X-Request-Id and, unless the handler set its own (the cacheable
+  /// CRL, OCSP GET and CA replies), Cache-Control: no-store; it has the request's HTTP
   /// version and keep-alive, and a prepared payload.
   /// @par Thread Safety: may be called concurrently (if the services allow it).
   response handle(const request& req, const request_info& info);

@@ -171,4 +171,13 @@ std::vector<std::uint8_t> ocsp_respond(std::span<const std::uint8_t> request_der
   }
 }
 
+bool ocsp_response_successful(std::span<const std::uint8_t> der) noexcept {
+  if (der.size() > static_cast<std::size_t>(LONG_MAX)) return false;
+  const unsigned char* p = der.data();
+  const ocsp_response_ptr r(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(der.size())));
+  clear_ossl_errors();
+  return r && p == der.data() + der.size() &&
+         OCSP_response_status(r.get()) == OCSP_RESPONSE_STATUS_SUCCESSFUL;
+}
+
 }  // namespace iotreg::pki

@@ -55,4 +55,8 @@ std::vector<std::uint8_t> ocsp_respond(std::span<const std::uint8_t> request_der
                                        const ocsp_lookup& lookup, const ocsp_parameters& p,
                                        std::string* error = nullptr);
 
+/// Whether `der` is an OCSPResponse with responseStatus successful (RFC 6960 §4.2.1): the only
+/// kind a cache may keep (RFC 5019 §6). False for anything that does not decode. Thread-safe.
+bool ocsp_response_successful(std::span<const std::uint8_t> der) noexcept;
+
 }  // namespace iotreg::pki

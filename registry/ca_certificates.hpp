@@ -20,11 +20,20 @@ class ca_certificates final : public ca_directory {
   /// Immutable after construction: safe to call from several threads.
   result<std::string> find_ca_pem(std::string_view key_id) const override;
 
+  /// The quoted SHA-256 of the PEM find_ca_pem returns; empty for an unknown key id.
+  std::string entity_tag(std::string_view key_id) const override;
+
   /// How many certificates are indexed.
   std::size_t size() const noexcept { return pem_.size(); }
 
  private:
-  std::map<std::string, std::string, std::less<>> pem_;  // key id -> PEM
+  struct entry {
+    std::string pem;
+    std::string etag;
+  };
+  const entry* find(std::string_view key_id) const;
+
+  std::map<std::string, entry, std::less<>> pem_;  // key id -> PEM
 };
 
 }  // namespace iotreg::registry

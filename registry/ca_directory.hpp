@@ -19,6 +19,11 @@ class ca_directory {
   /// @returns errc::ca_not_found for any other text. Never blocks.
   /// @par Thread Safety: may be called concurrently.
   virtual result<std::string> find_ca_pem(std::string_view key_id) const = 0;
+
+  /// A strong entity tag (quoted, RFC 9110 §8.8.3) of what find_ca_pem returns for `key_id`, for
+  /// HTTP caches and conditional GETs; empty if unknown or not computed (the default).
+  /// @par Thread Safety: may be called concurrently.
+  virtual std::string entity_tag(std::string_view /*key_id*/) const { return {}; }
 };
 
 }  // namespace iotreg::registry

@@ -6,6 +6,14 @@
 #include "registry/log.hpp"
 
 namespace iotreg::registry {
+namespace {
+
+/// A strong entity tag (RFC 9110 §8.8.3): the quoted SHA-256 of the bytes served.
+std::string entity_tag(std::span<const std::uint8_t> der) {
+  return '"' + pki::to_hex(pki::sha256(der)) + '"';
+}
+
+}  // namespace
 
 revocation_service::revocation_service(revocation_settings settings, revocation_store& store,
                                        std::vector<const pki::certificate_authority*> cas, clock_fn now)
@@ -63,11 +71,19 @@ stored_crl revocation_service::regenerate(const issuer& i) {
 }
 
 std::optional<std::vector<std::uint8_t>> revocation_service::crl(std::string_view key_id_text) {
+  auto doc = crl_document(key_id_text);
+  if (!doc) return std::nullopt;
+  return std::move(doc->der);
+}
+
+std::optional<signed_document> revocation_service::crl_document(std::string_view key_id_text) {
   for (const auto& i : issuers_) {
     if (i.key_id_text != key_id_text) continue;
     auto stored = store_.current_crl(i.key_id_hex);
     if (!stored || stored->next_update <= now_()) stored = regenerate(i);
-    return std::move(stored->der);
+    signed_document out{std::move(stored->der), stored->this_update, stored->next_update, {}};
+    out.etag = entity_tag(out.der);
+    return out;
   }
   return std::nullopt;
 }
@@ -95,6 +111,10 @@ std::size_t revocation_service::refresh() {
 }
 
 std::vector<std::uint8_t> revocation_service::ocsp(std::span<const std::uint8_t> request_der) {
+  return ocsp_document(request_der).der;
+}
+
+signed_document revocation_service::ocsp_document(std::span<const std::uint8_t> request_der) {
   const pki::ocsp_lookup lookup = [this](const pki::certificate_authority& ca, const std::string& serial) {
     pki::ocsp_status out;  // unknown: never issued by this CA (as far as the registry knows)
     const auto state = store_.status(pki::to_hex(ca.cert.subject_key_id()), serial);
@@ -109,12 +129,22 @@ std::vector<std::uint8_t> revocation_service::ocsp(std::span<const std::uint8_t>
         pki::revocation_reason_from_code(state->reason).value_or(pki::revocation_reason::unspecified);
     return out;
   };
+
   std::string error;
-  auto response = pki::ocsp_respond(
-      request_der, cas_, lookup,
-      {.now = std::chrono::floor<std::chrono::seconds>(now_()), .validity = settings_.ocsp_validity}, &error);
+  const auto now = std::chrono::floor<std::chrono::seconds>(now_());
+  signed_document out;
+  out.der =
+      pki::ocsp_respond(request_der, cas_, lookup, {.now = now, .validity = settings_.ocsp_validity}, &error);
   if (!error.empty()) logger()->error("OCSP: internal error: {}", error);
-  return response;
+  if (pki::ocsp_response_successful(out.der)) {
+    // A strong tag of the bytes. Each response is signed afresh (thisUpdate = now), so the tag
+    // rarely matches again; a tag naming only the statuses would let a cache revalidate a body
+    // whose own nextUpdate has passed (RFC 5019 §6.2 wants the response valid while cached).
+    out.etag = entity_tag(out.der);
+    out.this_update = now;
+    out.next_update = now + settings_.ocsp_validity;
+  }
+  return out;
 }
 
 void revocation_service::start() {

@@ -53,6 +53,9 @@ class revocation_service final : public revocation_responder {
   /// @returns nullopt for an unknown CA. @throws on database or signing failure.
   std::optional<std::vector<std::uint8_t>> crl(std::string_view key_id_text) override;
 
+  /// crl() with thisUpdate, nextUpdate and a SHA-256 entity tag of the DER.
+  std::optional<signed_document> crl_document(std::string_view key_id_text) override;
+
   /// Makes and stores a new CRL for every CA (after a revocation). @throws on failure.
   void regenerate();
 
@@ -63,6 +66,11 @@ class revocation_service final : public revocation_responder {
 
   /// The OCSP response to a DER request (pki::ocsp_respond over the CAs and the store).
   std::vector<std::uint8_t> ocsp(std::span<const std::uint8_t> request_der) override;
+
+  /// ocsp() with thisUpdate = now and nextUpdate = now + ocsp_validity when the response is
+  /// successful (what pki::ocsp_respond puts in every SingleResponse) and a SHA-256 entity tag
+  /// of the DER; no times and no tag for an error response (not cacheable).
+  signed_document ocsp_document(std::span<const std::uint8_t> request_der) override;
 
   /// Runs refresh() every check_interval on a thread of its own, until stop().
   void start();

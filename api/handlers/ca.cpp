@@ -1,5 +1,7 @@
 #include "api/handlers/ca.hpp"
 
+#include "api/http_cache.hpp"
+
 namespace iotreg::api::handlers {
 
 response get_ca_certificate(const registry::ca_directory& cas, const call& c) {
@@ -17,6 +19,11 @@ response get_ca_certificate(const registry::ca_directory& cas, const call& c) {
   response res{http::status::ok, 11};
   res.set(http::field::content_type, "application/pem-certificate-chain");
   res.body() = std::move(*pem);
+  // A CA certificate does not change under its key id; a day bounds how long a replaced one
+  // (same key, new certificate) may still be served from a cache.
+  const auto etag = cas.entity_tag(file.substr(0, file.size() - suffix.size()));
+  set_static_cache_headers(res, etag, std::chrono::days(1));
+  if (!etag.empty() && not_modified(c.req, {etag, std::nullopt})) make_not_modified(res);
   return res;
 }
 

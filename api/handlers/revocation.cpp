@@ -1,5 +1,6 @@
 #include "api/handlers/revocation.hpp"
 
+#include "api/http_cache.hpp"
 #include "api/problem.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -49,8 +50,16 @@ response binary(std::string_view content_type, const std::vector<std::uint8_t>& 
   return res;
 }
 
-response ocsp_answer(registry::revocation_responder& r, std::span<const std::uint8_t> der) {
-  return binary("application/ocsp-response", r.ocsp(der));
+/// A signed document for a GET: cacheable until its nextUpdate (RFC 5019 §6.2), with a 304 for
+/// a conditional GET it satisfies. Without a validity window (an OCSP error response) the
+/// router's Cache-Control: no-store stays.
+response cacheable(std::string_view content_type, const registry::signed_document& doc, const call& c) {
+  auto res = binary(content_type, doc.der);
+  if (!doc.this_update || !doc.next_update) return res;
+  const cache_validators v{doc.etag, doc.this_update};
+  set_document_cache_headers(res, v, *doc.next_update, registry::clock::now());
+  if (not_modified(c.req, v)) make_not_modified(res);
+  return res;
 }
 
 bool is_media_type(std::string_view content_type, std::string_view wanted) {
@@ -65,21 +74,23 @@ bool is_media_type(std::string_view content_type, std::string_view wanted) {
 response get_crl(registry::revocation_responder& r, const call& c) {
   constexpr std::string_view suffix = ".crl";
   std::string_view name = c.params.at(0);
-  std::optional<std::vector<std::uint8_t>> der;
+  std::optional<registry::signed_document> doc;
   if (name.size() > suffix.size() && name.ends_with(suffix)) {
     name.remove_suffix(suffix.size());
-    der = r.crl(name);
+    doc = r.crl_document(name);
   }
-  if (!der)
+  if (!doc)
     return make_problem(http::status::not_found, "ca-not-found", "CA not found",
                         "no issuing CA with this key identifier (lower-case hex bytes joined by '-')",
                         c.info.request_id);
-  return binary("application/pkix-crl", *der);
+  return cacheable("application/pkix-crl", *doc, c);
 }
 
 response get_ocsp(registry::revocation_responder& r, const call& c) {
   const auto der = decode_base64(c.params.at(0));
-  return ocsp_answer(r, der ? std::span<const std::uint8_t>(*der) : std::span<const std::uint8_t>{});
+  return cacheable(
+      "application/ocsp-response",
+      r.ocsp_document(der ? std::span<const std::uint8_t>(*der) : std::span<const std::uint8_t>{}), c);
 }
 
 response post_ocsp(registry::revocation_responder& r, const call& c) {
@@ -90,8 +101,10 @@ response post_ocsp(registry::revocation_responder& r, const call& c) {
     res.set("Accept-Post", "application/ocsp-request");
     return res;
   }
+  // Not cacheable (RFC 5019 §6: only GET responses are): the router's no-store stays.
   const auto& body = c.req.body();
-  return ocsp_answer(r, {reinterpret_cast<const std::uint8_t*>(body.data()), body.size()});
+  return binary("application/ocsp-response",
+                r.ocsp({reinterpret_cast<const std::uint8_t*>(body.data()), body.size()}));
 }
 
 }  // namespace iotreg::api::handlers

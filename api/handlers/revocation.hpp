@@ -10,11 +10,14 @@
 namespace iotreg::api::handlers {
 
 /// params[0] = "<aki>.crl", aki as pki::key_id_text; an unknown CA or another name: 404 problem.
+/// Cacheable until the CRL's nextUpdate (Cache-Control max-age, Last-Modified = thisUpdate,
+/// Expires = nextUpdate, ETag); a conditional GET it satisfies gets 304 (api/http_cache.hpp).
 response get_crl(registry::revocation_responder& r, const call& c);
 /// params[0] = the base64 request (percent-decoded, '/' included); undecodable base64 gets an
-/// OCSP malformedRequest response, as any other bad request.
+/// OCSP malformedRequest response, as any other bad request. A successful response carries the
+/// RFC 5019 §6.2 caching headers and honours conditional GETs; error responses are no-store.
 response get_ocsp(registry::revocation_responder& r, const call& c);
-/// Body = DER OCSPRequest; another Content-Type: 415 problem.
+/// Body = DER OCSPRequest; another Content-Type: 415 problem. Never cacheable (no-store).
 response post_ocsp(registry::revocation_responder& r, const call& c);
 
 }  // namespace iotreg::api::handlers

@@ -109,6 +109,16 @@ E2E_AUTH="" http_req GET "/.well-known/ca/$FIRST.der"
 check_problem "not .pem" 404 ca-not-found
 E2E_AUTH="" http_req GET "/.well-known/ca/$FIRST.pem"
 assert_eq "no credentials needed" 200 "$HTTP_STATUS"
+# Cacheable for a day, with an ETag; a conditional GET naming it gets 304 (RFC 9110 §13.1.2).
+E2E_AUTH="" http_req GET "/.well-known/ca/$FIRST.pem" "" -D "$E2E_DIR/ca.hdr"
+assert_eq "CA certificate: Cache-Control" "max-age=86400, public" \
+  "$(tr -d '\r' <"$E2E_DIR/ca.hdr" | sed -n 's/^cache-control: //Ip')"
+ca_etag=$(tr -d '\r' <"$E2E_DIR/ca.hdr" | sed -n 's/^etag: //Ip')
+assert_match "CA certificate: a strong ETag" "$ca_etag" '^"[0-9a-f]{64}"$'
+E2E_AUTH="" http_req GET "/.well-known/ca/$FIRST.pem" "" -H "If-None-Match: $ca_etag"
+assert_eq "CA certificate: If-None-Match with its ETag: 304" 304 "$HTTP_STATUS"
+E2E_AUTH="" http_req GET "/.well-known/ca/$FIRST.pem" "" -H 'If-None-Match: "0000"'
+assert_eq "CA certificate: another ETag: 200" 200 "$HTTP_STATUS"
 
 # ---- the zone: _rootcert.device has the root, the apex the root and the issuing CA, validated
 assert_eq "_rootcert.device TLSA 0 0 0 = root DER" "0 0 0 $(der_hex "$ROOT")" \

@@ -4,9 +4,10 @@
 # their URIs and issues the CA certificates for them; iotregd signs device certificates in the
 # token; no CA key file is ever written; the PIN is in no log. iotregd's CRL after a revocation is
 # signed by the token's key (`openssl crl -verify` against issuing.pem); OCSP signing with a token
-# key is checked at the pki level (unit_pki_pkcs11_sign). `iotregctl ca create` refuses (a new
-# issuing CA needs a new key pair in the token). Last, a variant: only the issuing key in the
-# token, the root key in an encrypted file.
+# key is checked at the pki level (unit_pki_pkcs11_sign). `iotregctl ca rotate` makes the new
+# issuing CA's key pair inside the token (CKA_ID = its SKI), writes no key file, and iotregd
+# restarted signs with it while the retired CA's CRL is still signed by its own token key. Last,
+# a variant: only the issuing key in the token, the root key in an encrypted file.
 # SoftHSM2 runs on its own configuration in the test's directory (SOFTHSM2_CONF), never the
 # system's token store.
 source "$(dirname "$0")/lib.sh"
@@ -133,14 +134,6 @@ assert_contains "the CRL verifies against issuing.pem (signed by the token's key
 assert_contains "the CRL lists dev1's certificate" \
   "$(openssl crl -inform DER -in "$E2E_DIR/after.crl" -noout -text 2>&1)" "Serial Number: $SERIAL1"
 
-# A new issuing CA needs a new key pair in the token: ca create refuses, saying so, and changes nothing.
-ca_hashes() { (cd "$E2E_STATE/ca" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
-before=$(ca_hashes)
-out=$(ctl ca create)
-assert_ne "ca create with the issuing key in the token fails" 0 $?
-assert_contains "... saying a new token key pair is needed" "$out" "needs a new key pair"
-assert_eq "... and changes nothing under ca/" "$before" "$(ca_hashes)"
-
 # Enrollments run on several work threads at once: the token signs concurrently (libp11 sessions).
 par=$E2E_DIR/parallel
 mkdir -p "$par"
@@ -169,6 +162,57 @@ e2e_stop
 assert_eq "iotregd exits 0 on SIGTERM" 0 "$E2E_DAEMON_RC"
 e2e_daemon_start
 enroll_and_verify dev2 702
+
+# ---- ca rotate: the new issuing CA's key pair is made inside the token, its id the CA's SKI
+OLD_ISSUING=$E2E_DIR/issuing-old.pem
+cp "$ISSUING" "$OLD_ISSUING"
+OLD_AKI=$AKI
+SERIAL2=$(openssl x509 -in "$E2E_DIR/dev2/cert.pem" -noout -serial | sed 's/^serial=//')
+e2e_stop
+out=$(ctl ca rotate --name "iotreg Issuing CA token 2")
+assert_eq "ca rotate with the issuing key in the token exits 0" 0 $?
+NEW_AKI=$(openssl x509 -in "$ISSUING" -noout -ext subjectKeyIdentifier | tail -n 1 | tr -d ' ' | tr 'A-F:' 'a-f-')
+assert_ne "ca rotate: issuing.pem is a new CA" "$OLD_AKI" "$NEW_AKI"
+assert_contains "ca rotate prints the new CA's SKI" "$out" "$NEW_AKI"
+assert_contains "... and says its key pair was made in the token" "$out" "its key pair was made in the token"
+objects=$(p11 --login --pin "$PIN" --list-objects --type privkey 2>/dev/null)
+assert_eq "the token now holds three private keys" 3 "$(grep -c '^Private Key Object' <<<"$objects")"
+assert_contains "... one labelled with the new CA's name" "$objects" "label:      iotreg Issuing CA token 2"
+assert_contains "... whose ID is the new CA's SKI" "$objects" "ID:         ${NEW_AKI//-/}"
+p11 --read-object --type pubkey --id "${NEW_AKI//-/}" -o "$E2E_DIR/new.pub.der" >/dev/null 2>&1
+assert_eq "the new issuing certificate's public key is that token key" \
+  "$(openssl pkey -pubin -inform DER -in "$E2E_DIR/new.pub.der" 2>&1)" "$(openssl x509 -in "$ISSUING" -noout -pubkey)"
+assert_eq "openssl verifies the new issuing CA against the root (signed by the token's root key)" \
+  "$ISSUING: OK" "$(openssl verify -CAfile "$ROOT" "$ISSUING" 2>&1)"
+assert_eq "ca rotate wrote no key file under state_dir/ca" "" "$(find "$E2E_STATE/ca" -name '*.key')"
+assert_eq "... nor any file under ca/private" "" "$(find "$E2E_STATE/ca/private" -type f 2>&1)"
+assert_eq "... and no PRIVATE KEY anywhere but the TLS key" "$E2E_STATE/tls/private/server.key" \
+  "$(grep -rl 'PRIVATE KEY' "$E2E_STATE")"
+list=$(ctl ca list)
+assert_match "ca list: the new CA is active" "$list" "$NEW_AKI"$'\t'"active"
+assert_match "ca list: the old one is retired" "$list" "$OLD_AKI"$'\t'"retired"
+
+# iotregd restarted finds the new key in the token by the SKI and signs device certificates with it.
+e2e_daemon_start
+assert_contains "iotregd logs the derived URI of the new issuing key" "$(tail -n 40 "$E2E_LOG")" \
+  "issuing CA key: PKCS#11 key pkcs11:token=$TOKEN;id=%${NEW_AKI//-/%};type=private"
+enroll_and_verify dev4 704
+assert_eq "dev4's certificate is issued by the new CA (its AKI)" "$NEW_AKI" \
+  "$(openssl x509 -in "$E2E_DIR/dev4/cert.pem" -noout -ext authorityKeyIdentifier | tail -n 1 | tr -d ' ' |
+    sed 's/^keyid://' | tr 'A-F:' 'a-f-')"
+# The retired CA still signs its CRL with its token key (issuing_key_uri).
+http_req DELETE "/api/v1/devices/$(eid_for 702)?reason=superseded"
+assert_eq "revoke dev2 (issued by the retired CA): 200" 200 "$HTTP_STATUS"
+E2E_AUTH="" http_req GET "/crl/$OLD_AKI.crl"
+assert_eq "GET /crl/<retired aki>.crl: 200" 200 "$HTTP_STATUS"
+cp "$HTTP_BODY" "$E2E_DIR/old-after.crl"
+assert_contains "the retired CA's CRL verifies against its certificate" \
+  "$(openssl crl -inform DER -in "$E2E_DIR/old-after.crl" -CAfile "$OLD_ISSUING" -noout 2>&1)" "verify OK"
+assert_contains "... and lists dev2's certificate" \
+  "$(openssl crl -inform DER -in "$E2E_DIR/old-after.crl" -noout -text 2>&1)" "Serial Number: $SERIAL2"
+E2E_AUTH="" http_req GET "/crl/$NEW_AKI.crl"
+assert_contains "the new CA's CRL verifies against it (signed by the new token key)" \
+  "$(openssl crl -inform DER -in "$HTTP_BODY" -CAfile "$ISSUING" -noout 2>&1)" "verify OK"
 
 # ---- the PIN as a systemd credential (it wins over pkcs11_pin_file)
 e2e_stop

@@ -86,6 +86,39 @@ out=$(openssl ocsp -respin "$HTTP_BODY" -issuer "$ISSUING" -cert "$DEV2" -no_non
 assert_contains "GET /ocsp: response verifies" "$out" "Response verify OK"
 assert_contains "GET /ocsp: good" "$out" "$DEV2: good"
 
+# ---- HTTP caching (RFC 5019 §6): GET replies cacheable until nextUpdate, with validators, and a
+# conditional GET answered 304; POST /ocsp not cacheable.
+header() { tr -d '\r' <"$1" | sed -n "s/^$2: //Ip" | tail -n 1; }  # header FILE NAME
+E2E_AUTH="" http_req GET "/crl/$AKI.crl" "" -D "$E2E_DIR/crl.hdr"
+assert_match "CRL: Cache-Control max-age until nextUpdate, public, no-transform, must-revalidate" \
+  "$(header "$E2E_DIR/crl.hdr" cache-control)" '^max-age=[0-9]+, public, no-transform, must-revalidate$'
+next_update=$(openssl crl -inform DER -in "$HTTP_BODY" -noout -nextupdate | sed 's/^nextUpdate=//')
+last_update=$(openssl crl -inform DER -in "$HTTP_BODY" -noout -lastupdate | sed 's/^lastUpdate=//')
+assert_eq "CRL: Expires = nextUpdate" "$(date -u -d "$next_update" '+%a, %d %b %Y %H:%M:%S GMT')" \
+  "$(header "$E2E_DIR/crl.hdr" expires)"
+assert_eq "CRL: Last-Modified = thisUpdate" "$(date -u -d "$last_update" '+%a, %d %b %Y %H:%M:%S GMT')" \
+  "$(header "$E2E_DIR/crl.hdr" last-modified)"
+crl_etag=$(header "$E2E_DIR/crl.hdr" etag)
+assert_eq "CRL: ETag = quoted SHA-256 of the CRL" "\"$(sha256sum <"$HTTP_BODY" | cut -d' ' -f1)\"" "$crl_etag"
+E2E_AUTH="" http_req GET "/crl/$AKI.crl" "" -H "If-None-Match: $crl_etag"
+assert_eq "CRL: If-None-Match with its ETag: 304" 304 "$HTTP_STATUS"
+assert_eq "... without a body" 0 "$(stat -c %s "$HTTP_BODY")"
+E2E_AUTH="" http_req GET "/crl/$AKI.crl" "" -H "If-Modified-Since: $(header "$E2E_DIR/crl.hdr" last-modified)"
+assert_eq "CRL: If-Modified-Since its Last-Modified: 304" 304 "$HTTP_STATUS"
+E2E_AUTH="" http_req GET "/ocsp/$b64" "" -D "$E2E_DIR/ocsp.hdr"
+assert_match "GET /ocsp: Cache-Control max-age, public, no-transform, must-revalidate" \
+  "$(header "$E2E_DIR/ocsp.hdr" cache-control)" '^max-age=[0-9]+, public, no-transform, must-revalidate$'
+for h in last-modified expires; do
+  assert_ne "GET /ocsp: $h set" "" "$(header "$E2E_DIR/ocsp.hdr" "$h")"
+done
+# Each OCSP response is signed afresh: its ETag is the SHA-256 of those bytes.
+assert_eq "GET /ocsp: ETag = quoted SHA-256 of the response" \
+  "\"$(sha256sum <"$HTTP_BODY" | cut -d' ' -f1)\"" "$(header "$E2E_DIR/ocsp.hdr" etag)"
+openssl ocsp -issuer "$ISSUING" -cert "$DEV2" -no_nonce -reqout "$E2E_DIR/req2b.der" >/dev/null 2>&1
+E2E_AUTH="" E2E_CTYPE=application/ocsp-request http_req POST /ocsp "$E2E_DIR/req2b.der" -D "$E2E_DIR/post.hdr"
+assert_eq "POST /ocsp: Cache-Control no-store" "no-store" "$(header "$E2E_DIR/post.hdr" cache-control)"
+assert_eq "POST /ocsp: no ETag" "" "$(header "$E2E_DIR/post.hdr" etag)"
+
 printf 'garbage' >"$E2E_DIR/bad.der"
 E2E_AUTH="" E2E_CTYPE=application/ocsp-request http_req POST /ocsp "$E2E_DIR/bad.der"
 assert_eq "POST /ocsp garbage: 200" 200 "$HTTP_STATUS"

@@ -72,14 +72,6 @@ std::runtime_error unknown_ca(const std::string& id) {
 /// Signs a new issuing CA with the root and stores it, not active. @returns its key id.
 std::string create_ca(const config::settings& s, const state_layout& l, const ca_key_store& keys,
                       const std::optional<std::string>& name) {
-  if (keys.in_token(ca_role::issuing)) {
-    // The token holds one issuing key ([ca] issuing_key_uri), and it belongs to the current CA.
-    throw std::runtime_error(
-        "a new issuing CA needs a new key pair, and with [ca] key_storage = \"pkcs11\" the issuing key "
-        "is in the token: iotregctl does not create token keys. Make a new key pair in the token "
-        "(pkcs11-tool --keypairgen), point [ca] issuing_key_uri at it and move the state of the "
-        "current CA aside, or use key_storage = \"file\" or \"encrypted-file\" for `ca create|rotate`");
-  }
   migrate_legacy_issuing(l, keys);
   const auto material = load_ca_material(l, keys);
   const auto root = load_root_authority(l, keys);
@@ -92,11 +84,16 @@ std::string create_ca(const config::settings& s, const state_layout& l, const ca
     }
   }
   const auto now = std::chrono::system_clock::now();
-  // A fresh key of [ca] key_type, stored as key_storage says (encrypted when configured).
-  auto ca = pki::create_issuing_ca(root, pki::ca_name{cn, {}}, new_ca_key(s), s.ca.issuing_validity, now);
+  // A fresh key of [ca] key_type: made inside the token with key_storage = "pkcs11" (its id the
+  // new CA's SKI, so that iotregd finds it from the certificate), else stored as key_storage
+  // says (encrypted when configured).
+  const bool token = keys.in_token(ca_role::issuing);
+  auto key = token ? keys.create_in_token(cn) : new_ca_key(s);
+  auto ca = pki::create_issuing_ca(root, pki::ca_name{cn, {}}, std::move(key), s.ca.issuing_validity, now);
   const std::string id = store_issuing_ca(l, keys, ca);
   say("created issuing CA " + id + " (CN=" + cn + ", " + key_type(ca.cert) + ", valid until " +
       format_time(ca.cert.not_after()) + ")");
+  if (token) say("its key pair was made in the token: " + keys.token_uri_for(ca.cert));
   return id;
 }
 

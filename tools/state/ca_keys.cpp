@@ -1,6 +1,7 @@
 #include "tools/state/ca_keys.hpp"
 
 #include "pki/encrypted_key_file.hpp"
+#include "pki/pkcs11_keygen.hpp"
 #include "pki/secret_file.hpp"
 
 #include <cstdlib>
@@ -31,15 +32,57 @@ fs::path locate_secret(const char* credential_name, const fs::path& file) {
 ca_key_store::ca_key_store(const config::settings& s) : settings_(s) {
   const config::ca_settings& ca = settings_.ca;
   if (ca.key_storage != "pkcs11") return;
-  const fs::path pin_file = locate_secret(pkcs11_pin_credential_name, ca.pkcs11_pin_file);
-  if (pin_file.empty()) {
+  const fs::path file = pin_file();
+  const pki::secret_bytes pin = pki::read_secret_line(file, "PKCS#11 PIN");
+  token_ = std::make_unique<pki::pkcs11_token>(ca.pkcs11_module, pin.view(), file.string());
+}
+
+fs::path ca_key_store::pin_file() const {
+  fs::path file = locate_secret(pkcs11_pin_credential_name, settings_.ca.pkcs11_pin_file);
+  if (file.empty()) {
     throw pki::secret_file_error(
         "[ca] key_storage = \"pkcs11\" needs the token's PIN: set [ca] pkcs11_pin_file, or give the "
         "systemd credential " +
         std::string(pkcs11_pin_credential_name));
   }
-  const pki::secret_bytes pin = pki::read_secret_line(pin_file, "PKCS#11 PIN");
-  token_ = std::make_unique<pki::pkcs11_token>(ca.pkcs11_module, pin.view(), pin_file.string());
+  return file;
+}
+
+std::string ca_key_store::token_uri_for(const pki::certificate& cert) const {
+  const auto ski = cert.subject_key_id();
+  if (!in_token(ca_role::issuing) || ski.empty()) return {};
+  return pki::pkcs11_key_uri_for_id(settings_.ca.issuing_key_uri, ski);
+}
+
+std::optional<pki::private_key> ca_key_store::token_key_for(const pki::certificate& cert) const {
+  const std::string uri = token_uri_for(cert);
+  if (uri.empty()) return std::nullopt;
+  try {
+    return token_->load_private_key(uri);
+  } catch (const pki::pkcs11_error&) {
+    // libp11 says "object not found" (PKCS11_R_...); a wrong PIN would have failed the issuing
+    // key already. Either way: no key under that id.
+    return std::nullopt;
+  }
+}
+
+pki::private_key ca_key_store::create_in_token(const std::string& label) const {
+  if (!in_token(ca_role::issuing))
+    throw std::logic_error("create_in_token without [ca] key_storage = \"pkcs11\" and issuing_key_uri");
+  const auto token = pki::pkcs11_uri_attribute(settings_.ca.issuing_key_uri, "token");
+  if (!token || token->empty()) {
+    throw std::runtime_error(
+        "[ca] issuing_key_uri names no token (token=<label>): iotregctl cannot tell "
+        "in which token to make the new key pair");
+  }
+  const auto type = pki::key_type_from_name(settings_.ca.key_type);
+  if (!type) throw std::runtime_error("ca.key_type: unknown key type '" + settings_.ca.key_type + "'");
+  const fs::path file = pin_file();
+  const auto ski = [&] {
+    const pki::secret_bytes pin = pki::read_secret_line(file, "PKCS#11 PIN");
+    return pki::pkcs11_generate_key_pair(settings_.ca.pkcs11_module, *token, pin.view(), *type, label);
+  }();
+  return token_->load_private_key(pki::pkcs11_key_uri_for_id(settings_.ca.issuing_key_uri, ski));
 }
 
 bool ca_key_store::in_token(ca_role role) const { return token_ != nullptr && !uri_of(role).empty(); }

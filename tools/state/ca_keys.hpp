@@ -1,8 +1,13 @@
 #pragma once
 // The CA private keys at rest, as [ca] key_storage says: unencrypted PKCS#8 files ("file"),
 // PKCS#8 files encrypted under a passphrase ("encrypted-file"), or a PKCS#11 token ("pkcs11":
-// the issuing key of the CA whose certificate matches [ca] issuing_key_uri, and the root key
-// when [ca] root_key_uri is set; other keys stay in files). Shared by iotregctl (which creates
+// the issuing key of the CA whose certificate matches [ca] issuing_key_uri, the keys that
+// `iotregctl ca create|rotate` made in the token, and the root key when [ca] root_key_uri is set;
+// other keys stay in files).
+//
+// Several issuing keys in one token: a key pair made by create_in_token has CKA_ID = the SKI of
+// its CA, so its URI is derived from the certificate (token_uri_for: the token attributes of
+// issuing_key_uri, then id=<SKI>) and nothing records it. Shared by iotregctl (which creates
 // the keys) and iotregd (which loads them); ca_store.cpp reads and writes every CA key file
 // through it, so the layout of ca/ (several issuing CAs) is not its business.
 //
@@ -11,6 +16,7 @@
 // from iotreg-pkcs11-pin or [ca] pkcs11_pin_file.
 
 #include "config/settings.hpp"
+#include "pki/certificate.hpp"
 #include "pki/kek.hpp"
 #include "pki/key.hpp"
 #include "pki/pkcs11.hpp"
@@ -50,6 +56,21 @@ class ca_key_store {
   /// @throws pki::pkcs11_error (wrong PIN, no such key).
   std::optional<pki::private_key> token_key(ca_role role) const;
 
+  /// The URI of the token key of the issuing CA `cert` made by create_in_token: issuing_key_uri's
+  /// token, id = the certificate's SKI. Empty unless in_token(issuing) and the SKI is set.
+  std::string token_uri_for(const pki::certificate& cert) const;
+
+  /// The key token_uri_for(cert) names, nullopt when the token has none (or the storage is not
+  /// pkcs11). Blocking. @throws pki::pkcs11_error for other failures (wrong PIN).
+  std::optional<pki::private_key> token_key_for(const pki::certificate& cert) const;
+
+  /// Makes a new key pair of [ca] key_type in the token of issuing_key_uri (labelled `label`,
+  /// CKA_ID = its SKI) and loads it. Blocking. Requires in_token(issuing); the token must be
+  /// named by token= in issuing_key_uri.
+  /// @throws std::runtime_error (no token= attribute), std::invalid_argument (Ed25519),
+  ///         pki::pkcs11_error, pki::secret_file_error (the PIN file).
+  pki::private_key create_in_token(const std::string& label) const;
+
   /// "PKCS#11 key pkcs11:..." (the token's key of `role`). Never a secret.
   std::string describe_token(ca_role role) const;
   /// "encrypted file /var/lib/iotreg/ca/private/root.key" or "file ...", as files are written.
@@ -83,6 +104,7 @@ class ca_key_store {
   bool file_encrypted() const;
   const std::string& uri_of(ca_role role) const;
   pki::secret_bytes passphrase(std::filesystem::path& source) const;
+  std::filesystem::path pin_file() const;
 
   const config::settings& settings_;
   std::unique_ptr<pki::pkcs11_token> token_;

@@ -43,7 +43,7 @@ pki::private_key load_ca_key(const ca_key_store& keys, const fs::path& key_file,
 
 // The key of issuing CA `id`: the token's key when it belongs to `cert` (it is moved out of
 // `token_key`: one CA has it), else its file; for the active CA before migration, the file of
-// the old layout.
+// the old layout; without a file, the token key whose id is the CA's SKI (made by `ca create`).
 pki::private_key load_issuing_key(const state_layout& layout, const ca_key_store& keys,
                                   std::optional<pki::private_key>& token_key, const std::string& id,
                                   const pki::certificate& cert, bool active) {
@@ -54,12 +54,22 @@ pki::private_key load_issuing_key(const state_layout& layout, const ca_key_store
   }
   fs::path key_file = issuing_key_file(layout, id);
   if (!fs::exists(key_file) && active && fs::exists(layout.issuing_key)) key_file = layout.issuing_key;
+  if (!fs::exists(key_file) && keys.in_token(ca_role::issuing)) {
+    if (auto key = keys.token_key_for(cert)) {
+      if (!key_matches(cert, *key)) {
+        throw std::runtime_error("the PKCS#11 key " + keys.token_uri_for(cert) +
+                                 " does not belong to issuing CA " + id);
+      }
+      return std::move(*key);
+    }
+  }
   if (!fs::exists(key_file)) {
-    throw std::runtime_error("the private key of issuing CA " + id + " is missing (expected " +
-                             key_file.string() +
-                             (keys.in_token(ca_role::issuing)
-                                  ? ", or the PKCS#11 key [ca] issuing_key_uri, which belongs to another CA)"
-                                  : ")"));
+    throw std::runtime_error(
+        "the private key of issuing CA " + id + " is missing (expected " + key_file.string() +
+        (keys.in_token(ca_role::issuing)
+             ? ", the PKCS#11 key " + keys.token_uri_for(cert) +
+                   ", or the PKCS#11 key [ca] issuing_key_uri, which belongs to another CA)"
+             : ")"));
   }
   return load_ca_key(keys, key_file, cert);
 }
@@ -149,7 +159,12 @@ ca_material load_ca_material(const state_layout& layout, const ca_key_store& key
 
 std::string describe_issuing_key(const state_layout& layout, const ca_key_store& keys,
                                  const pki::certificate_authority& ca) {
-  if (!ca.key.exportable()) return keys.describe_token(ca_role::issuing);
+  if (!ca.key.exportable()) {
+    // The key of issuing_key_uri, or one that `ca create` made in the token (id = SKI).
+    const auto configured = keys.token_key(ca_role::issuing);
+    if (configured && key_matches(ca.cert, *configured)) return keys.describe_token(ca_role::issuing);
+    return "PKCS#11 key " + keys.token_uri_for(ca.cert);
+  }
   const fs::path key_file = issuing_key_file(layout, pki::key_id_text(ca.cert.subject_key_id()));
   if (!fs::exists(key_file) && fs::exists(layout.issuing_key)) return keys.describe_file(layout.issuing_key);
   return keys.describe_file(key_file);

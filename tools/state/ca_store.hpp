@@ -14,8 +14,10 @@
 //
 // Every key is read and written through a ca_key_store (ca_keys.hpp), as [ca] key_storage says:
 // plain or encrypted PKCS#8 files, or a PKCS#11 token. With "pkcs11" the issuing CA whose
-// certificate matches the token's key (issuing_key_uri) has no key file; the others (retired)
-// keep theirs. The root key comes from root_key_uri when set, else from root.key.
+// certificate matches the token's key (issuing_key_uri) has no key file, nor have those whose
+// key `iotregctl ca create|rotate` made in the token (CKA_ID = the CA's SKI, found by the URI
+// ca_key_store::token_uri_for derives); the others (retired) keep theirs. The root key comes from
+// root_key_uri when set, else from root.key.
 //
 // The layout before several issuing CAs (ca/issuing.pem + ca/private/issuing.key) is still read
 // as it is: that CA is the only and active one. migrate_legacy_issuing() turns it into the

@@ -1,6 +1,7 @@
 // The router with fake services: status/slug mapping, decoding, auth, routing, success shapes.
 
 #include "api/router.hpp"
+#include "api/http_cache.hpp"
 #include "api/problem.hpp"
 #include "api/status_map.hpp"
 
@@ -595,4 +596,175 @@ TEST_CASE("ca discovery: GET /.well-known/ca/<aki>.pem, no authentication") {
     iotreg::api::request req{http::verb::get, "/.well-known/ca/0a-1b.pem", 11};
     check_problem(plain.handle(req, {"req-1", "192.0.2.1:5000"}), http::status::not_found, "not-found");
   }
+}
+
+namespace {
+
+/// A responder whose CRL and successful OCSP answers carry a validity window (RFC 5019 §6).
+struct caching_responder final : iotreg::registry::revocation_responder {
+  registry::time_point this_update =
+      std::chrono::floor<std::chrono::seconds>(registry::clock::now()) - std::chrono::minutes(5);
+  registry::time_point next_update = this_update + std::chrono::hours(2);
+  bool ocsp_successful = true;
+  std::optional<std::vector<std::uint8_t>> crl(std::string_view aki) override {
+    if (aki != "0a-1b") return std::nullopt;
+    return std::vector<std::uint8_t>{0x30, 0x01, 0x00};
+  }
+  std::vector<std::uint8_t> ocsp(std::span<const std::uint8_t>) override {
+    return {0x30, 0x03, 0x0a, 0x01, 0x00};
+  }
+  std::optional<registry::signed_document> crl_document(std::string_view aki) override {
+    auto der = crl(aki);
+    if (!der) return std::nullopt;
+    return registry::signed_document{*der, this_update, next_update, "\"crl-tag\""};
+  }
+  registry::signed_document ocsp_document(std::span<const std::uint8_t> req) override {
+    if (!ocsp_successful) return {{0x30, 0x03, 0x0a, 0x01, 0x01}, std::nullopt, std::nullopt, "\"err\""};
+    return {ocsp(req), this_update, next_update, "\"ocsp-tag\""};
+  }
+};
+
+/// The max-age of "max-age=N, ..." or -1.
+long max_age(std::string_view cache_control) {
+  if (!cache_control.starts_with("max-age=")) return -1;
+  return std::stol(std::string(cache_control.substr(8, cache_control.find(',') - 8)));
+}
+
+}  // namespace
+
+TEST_CASE("revocation endpoints: RFC 5019 caching headers and conditional GETs") {
+  fake_enrollment svc;
+  fake_auth auth;
+  caching_responder responder;
+  iotreg::api::router router{svc, auth, nullptr, &responder};
+  const auto send = [&](http::verb v, std::string target,
+                        std::vector<std::pair<http::field, std::string>> hdrs = {}, std::string body = {}) {
+    iotreg::api::request req{v, target, 11};
+    for (auto& [f, value] : hdrs) req.set(f, value);
+    req.body() = std::move(body);
+    req.prepare_payload();
+    return router.handle(req, {"req-1", "192.0.2.1:5000"});
+  };
+  const auto last_modified = iotreg::api::format_http_date(responder.this_update);
+  const auto expires = iotreg::api::format_http_date(responder.next_update);
+
+  for (const std::string target : {"/crl/0a-1b.crl", "/ocsp/MA=="}) {
+    CAPTURE(target);
+    const std::string tag = target.starts_with("/crl") ? "\"crl-tag\"" : "\"ocsp-tag\"";
+    auto res = send(http::verb::get, target);
+    REQUIRE(res.result() == http::status::ok);
+    const std::string cc{res[http::field::cache_control]};
+    CHECK(cc.ends_with(", public, no-transform, must-revalidate"));
+    // nextUpdate is 1h55m away: max-age counts down to it, never past it.
+    CHECK(max_age(cc) <= 115 * 60);
+    CHECK(max_age(cc) >= 115 * 60 - 60);
+    CHECK(res[http::field::last_modified] == last_modified);
+    CHECK(res[http::field::expires] == expires);
+    CHECK(res[http::field::etag] == tag);
+    CHECK(res.body().size() > 0);
+
+    // If-None-Match with the tag (among others, or weak): 304, no body, validators kept.
+    for (const std::string& inm : {tag, "\"x\", " + tag, "W/" + tag, std::string("*")}) {
+      CAPTURE(inm);
+      auto nm = send(http::verb::get, target, {{http::field::if_none_match, inm}});
+      CHECK(nm.result() == http::status::not_modified);
+      CHECK(nm.body().empty());
+      CHECK(nm[http::field::etag] == tag);
+      CHECK(nm[http::field::cache_control] == cc);
+      CHECK(nm[http::field::expires] == expires);
+      CHECK(nm.find(http::field::content_length) == nm.end());
+      CHECK(nm.find(http::field::content_type) == nm.end());
+      CHECK(nm["X-Request-Id"] == "req-1");
+    }
+    CHECK(send(http::verb::get, target, {{http::field::if_none_match, "\"other\""}}).result() ==
+          http::status::ok);
+    // If-Modified-Since: 304 at or after thisUpdate, 200 before; ignored when If-None-Match is
+    // present (RFC 9110 §13.1.3) or the date does not parse.
+    CHECK(send(http::verb::get, target, {{http::field::if_modified_since, last_modified}}).result() ==
+          http::status::not_modified);
+    CHECK(send(http::verb::get, target,
+               {{http::field::if_modified_since,
+                 iotreg::api::format_http_date(responder.this_update + std::chrono::hours(1))}})
+              .result() == http::status::not_modified);
+    CHECK(send(http::verb::get, target,
+               {{http::field::if_modified_since,
+                 iotreg::api::format_http_date(responder.this_update - std::chrono::seconds(1))}})
+              .result() == http::status::ok);
+    CHECK(send(http::verb::get, target,
+               {{http::field::if_modified_since, last_modified}, {http::field::if_none_match, "\"other\""}})
+              .result() == http::status::ok);
+    CHECK(send(http::verb::get, target, {{http::field::if_modified_since, "yesterday"}}).result() ==
+          http::status::ok);
+  }
+
+  SECTION("past nextUpdate: max-age=0") {
+    responder.next_update = responder.this_update + std::chrono::minutes(1);
+    CHECK(send(http::verb::get, "/crl/0a-1b.crl")[http::field::cache_control] ==
+          "max-age=0, public, no-transform, must-revalidate");
+  }
+  SECTION("POST /ocsp is not cacheable") {
+    auto res = send(http::verb::post, "/ocsp", {{http::field::content_type, "application/ocsp-request"}},
+                    std::string("\x30\x00", 2));
+    REQUIRE(res.result() == http::status::ok);
+    CHECK(res[http::field::cache_control] == "no-store");
+    CHECK(res.find(http::field::etag) == res.end());
+    CHECK(res.find(http::field::expires) == res.end());
+  }
+  SECTION("an OCSP error response is not cacheable and never 304") {
+    responder.ocsp_successful = false;
+    auto res = send(http::verb::get, "/ocsp/MA==", {{http::field::if_none_match, "*"}});
+    CHECK(res.result() == http::status::ok);
+    CHECK(res[http::field::cache_control] == "no-store");
+    CHECK(res.find(http::field::last_modified) == res.end());
+  }
+  SECTION("problems and API replies stay no-store") {
+    auto res = send(http::verb::get, "/crl/ff-ff.crl", {{http::field::if_none_match, "*"}});
+    CHECK(res.result() == http::status::not_found);
+    CHECK(res[http::field::cache_control] == "no-store");
+    CHECK(send(http::verb::get, "/healthz")[http::field::cache_control] == "no-store");
+  }
+}
+
+namespace {
+
+struct tagged_cas final : registry::ca_directory {
+  registry::result<std::string> find_ca_pem(std::string_view key_id) const override {
+    if (key_id == "0a-1b")
+      return std::string("-----BEGIN CERTIFICATE-----\nROOT\n-----END CERTIFICATE-----\n");
+    return registry::error{errc::ca_not_found, {}};
+  }
+  std::string entity_tag(std::string_view key_id) const override {
+    return key_id == "0a-1b" ? "\"ca-tag\"" : "";
+  }
+};
+
+}  // namespace
+
+TEST_CASE("ca discovery: cacheable for a day, ETag, 304 on If-None-Match") {
+  fake_enrollment svc;
+  fake_auth auth;
+  tagged_cas cas;
+  iotreg::api::router router{svc, auth, &cas};
+  const auto get = [&](std::optional<std::string> inm) {
+    iotreg::api::request req{http::verb::get, "/.well-known/ca/0a-1b.pem", 11};
+    if (inm) req.set(http::field::if_none_match, *inm);
+    return router.handle(req, {"req-1", "192.0.2.1:5000"});
+  };
+  auto res = get(std::nullopt);
+  REQUIRE(res.result() == http::status::ok);
+  CHECK(res[http::field::cache_control] == "max-age=86400, public");
+  CHECK(res[http::field::etag] == "\"ca-tag\"");
+  auto nm = get("\"ca-tag\"");
+  CHECK(nm.result() == http::status::not_modified);
+  CHECK(nm.body().empty());
+  CHECK(nm[http::field::etag] == "\"ca-tag\"");
+  CHECK(get("\"old\"").result() == http::status::ok);
+  // Without a tag from the directory: still cacheable, never 304.
+  fake_cas plain;
+  iotreg::api::router untagged{svc, auth, &plain};
+  iotreg::api::request req{http::verb::get, "/.well-known/ca/0a-1b.pem", 11};
+  req.set(http::field::if_none_match, "*");
+  auto r2 = untagged.handle(req, {"req-1", "192.0.2.1:5000"});
+  CHECK(r2.result() == http::status::ok);
+  CHECK(r2.find(http::field::etag) == r2.end());
 }

@@ -8,6 +8,7 @@
 // is hidden ("[.]") and run by CTest in a process of its own (tests/unit/pki/CMakeLists.txt).
 
 #include "pki/pkcs11.hpp"
+#include "pki/pkcs11_keygen.hpp"
 
 #include "pki/ca.hpp"
 #include "pki/file_io.hpp"
@@ -226,4 +227,54 @@ TEST_CASE("pkcs11/missing object, PIN in the URI, bad module: clear errors, neve
       pkcs11_error_of([&] { pkcs11_token token(t.dir.path() + "/no-such-module.so", pin, "pin file"); });
   CHECK(msg.find("no-such-module.so") != std::string::npos);
   CHECK(msg.find(pin) == std::string::npos);
+}
+
+TEST_CASE("pkcs11/URI attributes and the key URI derived from an id", "[pkcs11]") {
+  const std::string uri = "pkcs11:token=iotreg%20unit;object=issuing;type=private;id=%01?module-path=/x";
+  CHECK(pkcs11_uri_attribute(uri, "token") == "iotreg unit");
+  CHECK(pkcs11_uri_attribute(uri, "object") == "issuing");
+  CHECK_FALSE(pkcs11_uri_attribute(uri, "serial"));
+  CHECK_FALSE(pkcs11_uri_attribute(uri, "module-path"));  // a query attribute, not the path's
+  const std::array<std::uint8_t, 3> id{0x0a, 0xff, 0x00};
+  CHECK(pkcs11_key_uri_for_id(uri, id) == "pkcs11:token=iotreg%20unit;id=%0a%ff%00;type=private");
+  CHECK(pkcs11_key_uri_for_id("pkcs11:object=x", id) == "pkcs11:id=%0a%ff%00;type=private");
+}
+
+TEST_CASE("pkcs11/key pairs made in the token: CKA_ID = SKI, sign, never leave the token",
+          "[.][pkcs11-keygen]") {
+  softhsm_token t;
+  const auto now = std::chrono::system_clock::now();
+  pkcs11_token token(softhsm_module, pin, "pin file");
+  // The engine's key first: key generation shares the module the engine initialised.
+  auto root_key = token.load_private_key(issuing_uri);
+  const auto root =
+      create_root_ca(ca_name{"keygen root", {}}, std::move(root_key), std::chrono::days(2), now);
+  for (const auto type : {key_type::ec_p256, key_type::ec_p384, key_type::rsa2048}) {
+    CAPTURE(key_type_name(type));
+    const auto id = pkcs11_generate_key_pair(softhsm_module, "iotreg-unit", pin, type,
+                                             "issuing " + std::string(key_type_name(type)));
+    REQUIRE(id.size() == 20);
+    auto key = token.load_private_key(pkcs11_key_uri_for_id(issuing_uri, id));
+    CHECK_FALSE(key.exportable());
+    const auto ca =
+        create_issuing_ca(root, ca_name{"keygen issuing", {}}, std::move(key), std::chrono::days(1), now);
+    // The id is the SKI the certificate carries: the URI is derived from the certificate.
+    CHECK(ca.cert.subject_key_id() == id);
+    CHECK(X509_verify(ca.cert.native(), X509_get0_pubkey(root.cert.native())) == 1);
+    // The new key signs (a device certificate verifies against the new CA).
+    const auto device_key = test::make_ec_key("P-256");
+    const auto req = parse_csr_pem(test::make_csr_pem(device_key.get()));
+    REQUIRE(req.has_value());
+    const auto dev = issue_device_certificate(ca, *req, "d._device.example", std::chrono::days(1), now);
+    CHECK(X509_verify(dev.native(), X509_get0_pubkey(ca.cert.native())) == 1);
+  }
+  auto [rc, out] = run("pkcs11-tool --module " + softhsm_module.string() +
+                       " --token-label iotreg-unit --login --pin " + pin + " --list-objects --type privkey");
+  INFO(out);
+  CHECK(out.find("label:      issuing ec-p384") != std::string::npos);
+  CHECK(out.find("Access:     sensitive, always sensitive, never extractable, local") != std::string::npos);
+  CHECK_THROWS_AS(pkcs11_generate_key_pair(softhsm_module, "iotreg-unit", pin, key_type::ed25519, "x"),
+                  std::invalid_argument);
+  CHECK_THROWS_WITH(pkcs11_generate_key_pair(softhsm_module, "no-such-token", pin, key_type::ec_p256, "x"),
+                    Catch::Contains("token 'no-such-token': no such token"));
 }

@@ -3,6 +3,7 @@
 #include "registry/ca_certificates.hpp"
 
 #include "pki/ca.hpp"
+#include "pki/digest.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -31,7 +32,16 @@ TEST_CASE("ca_certificates: root and issuing CAs by key id, nothing else") {
     auto again = dir.find_ca_pem(upper);
     REQUIRE(again.has_value());
     CHECK(*again == c.pem());
+    // The entity tag for HTTP caches: the quoted SHA-256 of the PEM, whatever the case.
+    const std::string pem_text = c.pem();
+    const auto tag =
+        '"' +
+        pki::to_hex(pki::sha256({reinterpret_cast<const std::uint8_t*>(pem_text.data()), pem_text.size()})) +
+        '"';
+    CHECK(dir.entity_tag(id) == tag);
+    CHECK(dir.entity_tag(upper) == tag);
   }
+  CHECK(dir.entity_tag("00-11").empty());
   CHECK(*dir.find_ca_pem(pki::key_id_text(a.cert.authority_key_id())) == root.cert.pem());
 
   for (const std::string& bad :

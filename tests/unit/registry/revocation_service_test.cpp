@@ -3,6 +3,7 @@
 #include "pki/ca.hpp"
 #include "pki/crl.hpp"
 #include "pki/digest.hpp"
+#include "pki/ocsp.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -151,4 +152,32 @@ TEST_CASE("revocation_service: OCSP answers from the store") {
   OCSP_CERTID_free(id);
   OCSP_BASICRESP_free(bs);
   OCSP_RESPONSE_free(resp);
+}
+
+TEST_CASE("revocation_service: documents for HTTP caching (RFC 5019 §6)") {
+  fixture f;
+  auto crl = f.service.crl_document(f.ca_text);
+  REQUIRE(crl.has_value());
+  CHECK(crl->this_update == f.now);
+  CHECK(crl->next_update == f.now + std::chrono::days(7));
+  CHECK(crl->etag == '"' + pki::to_hex(pki::sha256(crl->der)) + '"');
+  CHECK(f.service.crl_document(f.ca_text)->etag == crl->etag);  // the stored CRL: same tag
+  CHECK_FALSE(f.service.crl_document("00-11").has_value());
+
+  auto x = pki::create_issuing_ca(f.ca, "Not a device, but issued by ca", std::chrono::days(1), f.now);
+  OCSP_REQUEST* req = OCSP_REQUEST_new();
+  OCSP_request_add0_id(req, OCSP_cert_to_id(EVP_sha1(), x.cert.native(), f.ca.cert.native()));
+  const auto req_der = pki::to_der(i2d_OCSP_REQUEST, req);
+  OCSP_REQUEST_free(req);
+  const auto ok = f.service.ocsp_document(req_der);
+  CHECK(pki::ocsp_response_successful(ok.der));
+  CHECK(ok.this_update == f.now);
+  CHECK(ok.next_update == f.now + std::chrono::hours(1));
+  CHECK(ok.etag == '"' + pki::to_hex(pki::sha256(ok.der)) + '"');
+  // A malformed request: an error response, not cacheable.
+  const std::vector<std::uint8_t> garbage{1, 2, 3};
+  const auto bad = f.service.ocsp_document(garbage);
+  CHECK_FALSE(pki::ocsp_response_successful(bad.der));
+  CHECK_FALSE(bad.this_update.has_value());
+  CHECK_FALSE(bad.next_update.has_value());
 }

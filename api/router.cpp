@@ -3,6 +3,7 @@
 #include "api/handlers/audit.hpp"
 #include "api/handlers/ca.hpp"
 #include "api/handlers/devices.hpp"
+#include "api/handlers/renewal.hpp"
 #include "api/handlers/revocation.hpp"
 #include "api/idempotency.hpp"
 #include "api/log.hpp"
@@ -95,6 +96,15 @@ router::router(registry::enrollment_service& enroll, registry::authenticator& au
        [&enroll](const call& c) { return handlers::revoke_device_post(enroll, c); }},
       {verb::get, "/healthz", false, [](const call& c) { return handlers::healthz(c); }},
   };
+  // Renewal (issue 4 item 4).
+  routes_.push_back({verb::post, "/api/v1/devices/{id}/renew", true,
+                     [&enroll](const call& c) { return handlers::renew_device(enroll, c); }});
+  routes_.push_back({verb::post, "/api/v1/devices/{id}/rekey", true,
+                     [&enroll](const call& c) { return handlers::rekey_device(enroll, c); }});
+  routes_.push_back({verb::post, "/api/v1/devices/{id}/confirm", true,
+                     [&enroll](const call& c) { return handlers::confirm_certificate(enroll, c); }});
+  routes_.push_back({verb::get, "/api/v1/certificates", true,
+                     [&enroll](const call& c) { return handlers::list_expiring(enroll, c); }});
   if (cas != nullptr) {
     routes_.push_back({verb::get, "/.well-known/ca/{file}", false,
                        [cas](const call& c) { return handlers::get_ca_certificate(*cas, c); }});

@@ -26,6 +26,9 @@ problem_kind problem_for(registry::errc e) noexcept {
       return {s::bad_request, "invalid-server-keygen", "Invalid server key generation request"};
     case errc::invalid_revocation_reason:
       return {s::bad_request, "invalid-revocation-reason", "Invalid revocation reason"};
+    case errc::certificate_not_found: return {s::not_found, "certificate-not-found", "Certificate not found"};
+    case errc::certificate_not_live:
+      return {s::conflict, "certificate-not-live", "Certificate withdrawn or revoked"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

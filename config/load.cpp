@@ -365,6 +365,12 @@ void read_ca(table_reader& r, ca_settings& c) {
   read_days("root_validity_days", c.root_validity, 365 * 50);
   read_days("issuing_validity_days", c.issuing_validity, 365 * 50);
   read_days("device_validity_days", c.device_validity, 365 * 30);
+  if (r.read("expiry_sweep_interval_seconds", days)) {
+    if (days < 1 || days > 86400)
+      r.fail(r.take("expiry_sweep_interval_seconds"), "expiry_sweep_interval_seconds",
+             "must be between 1 and 86400");
+    c.expiry_sweep_interval = std::chrono::seconds(days);
+  }
   if (r.read_string("key_type", c.key_type)) {
     constexpr std::string_view types[] = {"ec-p256", "ec-p384", "ed25519", "rsa2048", "rsa3072", "rsa4096"};
     if (std::find(std::begin(types), std::end(types), c.key_type) == std::end(types))

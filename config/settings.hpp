@@ -102,6 +102,8 @@ struct ca_settings {
   std::chrono::days root_validity{365 * 20};
   std::chrono::days issuing_validity{365 * 10};
   std::chrono::days device_validity{365};
+  // How often expired device certificates are withdrawn from the zone (renewal overlap).
+  std::chrono::seconds expiry_sweep_interval = std::chrono::minutes(1);
   // Key type of new root and issuing CAs (iotregctl init): "ec-p256", "ec-p384", "ed25519",
   // "rsa2048", "rsa3072" or "rsa4096" (the names of pki::key_type_from_name).
   std::string key_type = "ec-p256";

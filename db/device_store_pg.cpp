@@ -8,6 +8,8 @@
 
 #include <pqxx/except>
 
+#include <algorithm>
+
 namespace iotreg::db {
 
 using detail::str;
@@ -66,6 +68,8 @@ std::optional<registry::device> pg_device_store::find(std::string_view zone, std
     d.certificate.revoked_at = detail::opt_time(r[10]);
     d.tlsa = detail::read_tlsa(r, 11);
     if (!r[15].is_null()) d.zone_serial = detail::to_u32(r[15]);
+    d.certificate.withdrawn_at = detail::opt_time(r[16]);
+    d.certificate.confirmed_at = detail::opt_time(r[17]);
     return d;
   });
 }
@@ -81,13 +85,136 @@ registry::result<std::int64_t> pg_device_store::revoke(std::string_view zone, st
     }
     const auto device_row = rows[0][0].as<std::int64_t>();
     tx.exec_prepared0(stmt::device_set_revoked, device_row);
+    // Every live TLSA of the device goes (several during a renewal overlap), read before the
+    // certificates stop being live; none if all had expired already (change id 0).
+    std::int64_t change_id = 0;
+    for (const auto& row : tx.exec_prepared(stmt::zone_change_remove, device_row))
+      change_id = std::max(change_id, row[0].as<std::int64_t>());
     tx.exec_prepared0(stmt::certificates_revoke, device_row, int{reason});
-    const auto change_id = tx.exec_prepared1(stmt::zone_change_remove, device_row)[0].as<std::int64_t>();
     const auto& who = registry::current_request();
     const detail::nullable_param api_key{who.api_key_id};
     tx.exec_prepared0(stmt::audit_revoke, str(zone), str(device_id), change_id, int{reason}, api_key.get(),
                       who.request_id);
     return change_id;
+  });
+}
+
+namespace {
+
+/// Locks the device row for the rest of the transaction. @returns its id, or the errors.
+registry::result<std::int64_t> lock_active_device(pqxx::work& tx, std::string_view zone,
+                                                  std::string_view device_id) {
+  const auto rows = tx.exec_prepared(stmt::device_lock, str(zone), str(device_id));
+  if (rows.empty()) return error{errc::device_not_found, "no device " + str(device_id)};
+  if (rows[0][1].as<std::string>() != "active") {
+    return error{errc::device_already_revoked, "device " + str(device_id) + " is revoked"};
+  }
+  return rows[0][0].as<std::int64_t>();
+}
+
+std::vector<std::int64_t> ids_of(const pqxx::result& rows) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(rows.size());
+  for (const auto& r : rows) ids.push_back(r[0].as<std::int64_t>());
+  return ids;
+}
+
+/// A JSON array of integers (the audit detail): built from integers only.
+std::string json_ids(const std::vector<std::int64_t>& ids) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+registry::result<std::optional<std::int64_t>> pg_device_store::insert_certificate(
+    const registry::new_certificate& c) {
+  return with_transaction(pool_, [&](pqxx::work& tx) -> registry::result<std::optional<std::int64_t>> {
+    auto device_row = lock_active_device(tx, c.zone, c.device_id);
+    if (!device_row) return device_row.error();
+    const auto& t = c.tlsa;
+    // Before the insert, so that the new certificate does not count as carrying its own TLSA.
+    std::optional<std::int64_t> change_id;
+    const auto added = tx.exec_prepared(stmt::zone_change_add_if_new, *device_row, int{t.usage},
+                                        int{t.selector}, int{t.matching}, detail::to_bytea(t.association));
+    if (!added.empty()) change_id = added[0][0].as<std::int64_t>();
+    const auto& cert = c.certificate;
+    tx.exec_prepared0(stmt::certificate_insert, *device_row, cert.serial_hex, cert.issuer_key_id_hex,
+                      cert.pem, detail::to_epoch_us(cert.not_before), detail::to_epoch_us(cert.not_after),
+                      int{t.usage}, int{t.selector}, int{t.matching}, detail::to_bytea(t.association));
+    const detail::nullable_param api_key{c.api_key_id};
+    const std::string detail_json =
+        "{\"certificate_serial\":\"" + cert.serial_hex + "\",\"issuer_key_id\":\"" + cert.issuer_key_id_hex +
+        "\",\"change_id\":" + (change_id ? std::to_string(*change_id) : "null") + "}";
+    tx.exec_prepared0(stmt::audit_certificate, api_key.get(), "device." + c.action, c.zone, c.device_id,
+                      detail_json, registry::current_request().request_id);
+    return change_id;
+  });
+}
+
+registry::result<std::vector<std::int64_t>> pg_device_store::confirm_certificate(
+    std::string_view zone, std::string_view device_id, std::string_view serial_hex) {
+  return with_transaction(pool_, [&](pqxx::work& tx) -> registry::result<std::vector<std::int64_t>> {
+    auto device_row = lock_active_device(tx, zone, device_id);
+    if (!device_row) return device_row.error();
+    const auto found = tx.exec_prepared(stmt::certificate_find_by_serial, *device_row, str(serial_hex));
+    if (found.empty()) {
+      return error{errc::certificate_not_found,
+                   "device " + str(device_id) + " has no certificate with that serial"};
+    }
+    if (found[0][1].as<bool>() || found[0][2].as<bool>()) {
+      return error{errc::certificate_not_live,
+                   "that certificate of device " + str(device_id) + " is withdrawn or revoked"};
+    }
+    const auto cert_row = found[0][0].as<std::int64_t>();
+    tx.exec_prepared0(stmt::certificate_confirm, cert_row);
+    auto ids = ids_of(tx.exec_prepared(stmt::certificates_withdraw_before, *device_row, cert_row));
+    const auto& who = registry::current_request();
+    const detail::nullable_param api_key{who.api_key_id};
+    tx.exec_prepared0(
+        stmt::audit_certificate, api_key.get(), "device.confirm", str(zone), str(device_id),
+        "{\"certificate_serial\":\"" + str(serial_hex) + "\",\"change_ids\":" + json_ids(ids) + "}",
+        who.request_id);
+    return ids;
+  });
+}
+
+std::vector<std::int64_t> pg_device_store::withdraw_expired(std::string_view zone, registry::time_point now,
+                                                            std::size_t max_devices) {
+  return with_transaction(pool_, [&](pqxx::work& tx) {
+    std::vector<std::int64_t> all;
+    const auto now_us = detail::to_epoch_us(now);
+    const auto devices = tx.exec_prepared(stmt::devices_lock_expired, str(zone), now_us,
+                                          static_cast<std::int64_t>(max_devices));
+    for (const auto& d : devices) {
+      const auto device_row = d[0].as<std::int64_t>();
+      auto ids = ids_of(tx.exec_prepared(stmt::certificates_withdraw_expired, device_row, now_us));
+      tx.exec_prepared0(stmt::audit_certificate, static_cast<const char*>(nullptr), "certificate.expire",
+                        str(zone), d[1].as<std::string>(), "{\"change_ids\":" + json_ids(ids) + "}",
+                        std::string{});
+      all.insert(all.end(), ids.begin(), ids.end());
+    }
+    return all;
+  });
+}
+
+std::vector<registry::expiring_certificate> pg_device_store::expiring(
+    std::string_view zone, registry::time_point before, const std::optional<registry::expiring_cursor>& after,
+    std::size_t limit) {
+  return with_transaction(pool_, [&](pqxx::work& tx) {
+    const detail::nullable_param after_us{after ? std::optional(detail::to_epoch_us(after->not_after))
+                                                : std::nullopt};
+    const detail::nullable_param after_id{after ? std::optional(after->row_id) : std::nullopt};
+    const auto rows = tx.exec_prepared(stmt::certificates_expiring, str(zone), detail::to_epoch_us(before),
+                                       after_us.get(), after_id.get(), static_cast<std::int64_t>(limit));
+    std::vector<registry::expiring_certificate> out;
+    out.reserve(rows.size());
+    for (const auto& r : rows) {
+      out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
+                     detail::from_epoch_us(r[3].as<std::int64_t>()), r[4].as<std::int64_t>()});
+    }
+    return out;
   });
 }
 

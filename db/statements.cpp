@@ -52,7 +52,9 @@ constexpr statement all[] = {
      "  c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, c.tlsa_data, "
      "  (SELECT z.published_serial FROM zone_changes z "
      "    WHERE z.zone = d.zone AND z.device_id = d.device_id AND z.op = 'add' "
-     "    ORDER BY z.id DESC LIMIT 1) "
+     "    ORDER BY z.id DESC LIMIT 1), "
+     "  (extract(epoch FROM c.withdrawn_at) * 1000000)::bigint, "
+     "  (extract(epoch FROM c.confirmed_at) * 1000000)::bigint "
      "FROM devices d "
      "CROSS JOIN LATERAL (SELECT * FROM certificates WHERE device = d.id "
      "                    ORDER BY id DESC LIMIT 1) c "
@@ -66,15 +68,15 @@ constexpr statement all[] = {
      "UPDATE certificates SET revoked_at = now(), revocation_reason = $2 "
      "WHERE device = $1 AND revoked_at IS NULL"},
 
+    // One `remove` per distinct TLSA of the device's live certificates (several during a renewal
+    // overlap); run before certificates_revoke, which ends their life.
     {zone_change_remove,
      "INSERT INTO zone_changes (zone, device_id, op, tlsa_usage, tlsa_selector, tlsa_matching, "
      "  tlsa_data) "
-     "SELECT d.zone, d.device_id, 'remove', c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, "
+     "SELECT DISTINCT d.zone, d.device_id, 'remove', c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, "
      "  c.tlsa_data "
-     "FROM devices d "
-     "CROSS JOIN LATERAL (SELECT * FROM certificates WHERE device = d.id "
-     "                    ORDER BY id DESC LIMIT 1) c "
-     "WHERE d.id = $1 "
+     "FROM devices d JOIN certificates c ON c.device = d.id "
+     "WHERE d.id = $1 AND c.withdrawn_at IS NULL AND c.revoked_at IS NULL "
      "RETURNING id"},
 
     // $5, $6: the credential and the request id (registry::current_request), null outside the API.
@@ -83,13 +85,12 @@ constexpr statement all[] = {
      "VALUES ($5::bigint, 'device.revoke', $1, $2, "
      "  jsonb_build_object('change_id', $3::bigint, 'reason_code', $4::smallint), NULLIF($6::text, ''))"},
 
+    // Every live certificate's TLSA (migration 005), once per device and TLSA.
     {zone_active_tlsa,
-     "SELECT d.device_id, c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, c.tlsa_data "
-     "FROM devices d "
-     "CROSS JOIN LATERAL (SELECT * FROM certificates WHERE device = d.id "
-     "                    ORDER BY id DESC LIMIT 1) c "
-     "WHERE d.zone = $1 AND d.status = 'active' "
-     "ORDER BY d.device_id"},
+     "SELECT DISTINCT d.device_id, c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, c.tlsa_data "
+     "FROM devices d JOIN certificates c ON c.device = d.id "
+     "WHERE d.zone = $1 AND d.status = 'active' AND c.withdrawn_at IS NULL AND c.revoked_at IS NULL "
+     "ORDER BY d.device_id, c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, c.tlsa_data"},
 
     {zone_pending,
      "SELECT id, device_id, op, tlsa_usage, tlsa_selector, tlsa_matching, tlsa_data "
@@ -143,6 +144,7 @@ void prepare_all(pqxx::connection& c) {
   prepare_dnssec_keys(c);
   prepare_revocation(c);
   prepare_robustness(c);
+  prepare_renewal(c);
 }
 
 }  // namespace iotreg::db::stmt

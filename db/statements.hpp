@@ -67,6 +67,20 @@ inline constexpr const char* audit_list = "audit_list";
 /// Registers the idempotency and audit-read statements on `c` (called by prepare_all).
 void prepare_robustness(pqxx::connection& c);
 
+// several certificates per device (device_store: renewal, confirm, expiry); SQL in
+// renewal_statements.cpp
+inline constexpr const char* zone_change_add_if_new = "zone_change_add_if_new";
+inline constexpr const char* audit_certificate = "audit_certificate";
+inline constexpr const char* certificate_find_by_serial = "certificate_find_by_serial";
+inline constexpr const char* certificate_confirm = "certificate_confirm";
+inline constexpr const char* certificates_withdraw_before = "certificates_withdraw_before";
+inline constexpr const char* certificates_withdraw_expired = "certificates_withdraw_expired";
+inline constexpr const char* devices_lock_expired = "devices_lock_expired";
+inline constexpr const char* certificates_expiring = "certificates_expiring";
+
+/// Registers the renewal statements on `c` (called by prepare_all).
+void prepare_renewal(pqxx::connection& c);
+
 /// Registers the revocation statements on `c` (called by prepare_all).
 void prepare_revocation(pqxx::connection& c);
 

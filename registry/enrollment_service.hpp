@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace iotreg::registry {
 
@@ -50,12 +51,44 @@ struct enrollment {
   /// format (PEM text or PKCS#12 DER). Held nowhere else; wiped when the enrollment goes.
   std::optional<key_format> private_key_format;
   secret_text private_key;
+  std::string serial_hex;  // the certificate's serial, lower-case hex (renew/rekey replies show it)
 };
 
 struct revocation {
   std::string device_id;
   std::uint32_t zone_serial = 0;  // first serial without the device's TLSA
   pki::revocation_reason reason = pki::revocation_reason::unspecified;
+};
+
+/// Renewal: a new certificate for the key of the device's current (newest) certificate. The TLSA
+/// (3 1 1, the SPKI hash) stays the same, so the zone does not change.
+struct renew_request {
+  std::string device_id;
+  std::optional<std::int64_t> api_key_id;
+};
+
+/// Rekey: a new certificate for a new key, from a CSR (checked as enroll's) or made by the server
+/// (as enroll's server_keygen). The new TLSA joins the device's RRset; the old one stays until
+/// the new certificate is confirmed or the old one expires.
+struct rekey_request {
+  std::string device_id;
+  std::string csr_pem;  // empty when server_keygen is set
+  std::optional<std::int64_t> api_key_id;
+  std::optional<server_keygen_request> server_keygen{};
+};
+
+/// The outcome of confirm().
+struct confirmation {
+  std::string device_id;
+  std::string serial_hex;           // the confirmed certificate
+  std::size_t removed_records = 0;  // TLSA records that left the zone
+  std::uint32_t zone_serial = 0;    // first serial without them (the current one if none left)
+};
+
+/// A page of the expiring-certificates list; `next` is set when more may follow.
+struct expiring_page {
+  std::vector<expiring_certificate> items;
+  std::optional<expiring_cursor> next;
 };
 
 class enrollment_service {
@@ -78,6 +111,29 @@ class enrollment_service {
   /// and OCSP), then waits until its TLSA has left the served zone.
   /// @returns errc::device_not_found, device_already_revoked or publication_timeout.
   virtual result<revocation> revoke(std::string_view device_id, pki::revocation_reason reason) = 0;
+
+  /// Issues a new certificate for the key of the device's current certificate (serial new,
+  /// TLSA unchanged). @returns the enrollment with the new certificate; errc::device_not_found or
+  /// device_already_revoked.
+  virtual result<enrollment> renew(const renew_request& req) = 0;
+
+  /// Issues a certificate for a new key (CSR or server_keygen, checked as enroll's), adds its
+  /// TLSA to the device's RRset beside the old one(s) and waits for publication. A CSR for the
+  /// current key is allowed and behaves as renew(). @returns as enroll() (device_not_found and
+  /// device_already_revoked instead of invalid_device_id and device_exists).
+  virtual result<enrollment> rekey(const rekey_request& req) = 0;
+
+  /// Marks the device's certificate `serial_hex` (hex, any case) confirmed and withdraws every
+  /// older live certificate: their TLSA leave the zone unless the confirmed one carries the same.
+  /// Waits for publication. @returns errc::device_not_found, device_already_revoked,
+  /// invalid_request (not a serial), certificate_not_found, certificate_not_live,
+  /// publication_timeout.
+  virtual result<confirmation> confirm(std::string_view device_id, std::string_view serial_hex) = 0;
+
+  /// Live certificates of active devices whose notAfter is before `before`, by notAfter.
+  /// `limit` is 1..1000 (the caller checks).
+  virtual expiring_page expiring(time_point before, const std::optional<expiring_cursor>& after,
+                                 std::size_t limit) = 0;
 };
 
 /// Checks `Authorization: Bearer` tokens against the stored key hashes.

@@ -28,6 +28,8 @@ class category final : public boost::system::error_category {
       case errc::csr_name_mismatch: return "CSR names another subject";
       case errc::invalid_server_keygen: return "invalid server-side key generation request";
       case errc::invalid_revocation_reason: return "invalid revocation reason";
+      case errc::certificate_not_found: return "certificate not found";
+      case errc::certificate_not_live: return "certificate withdrawn or revoked";
     }
     return "unknown registry error";
   }

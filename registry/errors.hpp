@@ -29,6 +29,8 @@ enum class errc {
   csr_name_mismatch,          // [ca] csr_names = "check" and the CSR names another subject
   invalid_server_keygen,      // server-side key generation: unknown key type or format, bad password
   invalid_revocation_reason,  // not an RFC 5280 CRLReason name
+  certificate_not_found,      // the device has no certificate with that serial
+  certificate_not_live,       // confirm: the certificate is withdrawn or revoked
 };
 
 const boost::system::error_category& registry_category() noexcept;

@@ -36,6 +36,8 @@ struct certificate_record {
   time_point not_before;
   time_point not_after;
   std::optional<time_point> revoked_at;
+  std::optional<time_point> withdrawn_at;  // its TLSA left the zone (superseded or expired)
+  std::optional<time_point> confirmed_at;  // the device confirmed it uses this certificate
 };
 
 struct device {
@@ -77,6 +79,33 @@ struct api_key {
   std::int64_t id = 0;
   std::string name;
   std::string role;  // "admin" for now; tenants come with issue 5
+};
+
+/// What a renewal or rekey hands to the store: one more certificate for an existing device,
+/// written in ONE transaction with its zone change (if its TLSA is new to the device).
+struct new_certificate {
+  std::string zone;
+  std::string device_id;
+  tlsa_data tlsa;
+  certificate_record certificate;
+  std::optional<std::int64_t> api_key_id;  // who asked for it
+  std::string action = "renew";            // "renew" or "rekey", for the audit log
+};
+
+/// A live certificate (not revoked, not withdrawn) of an active device, as the expiring list
+/// shows it. Ordered by (not_after, row_id); row_id makes the order total for cursors.
+struct expiring_certificate {
+  std::string device_id;
+  std::string serial_hex;
+  std::string issuer_key_id_hex;
+  time_point not_after;
+  std::int64_t row_id = 0;
+};
+
+/// Where a page of the expiring list continues: after this (not_after, row_id).
+struct expiring_cursor {
+  time_point not_after;
+  std::int64_t row_id = 0;
 };
 
 }  // namespace iotreg::registry

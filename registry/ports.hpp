@@ -36,6 +36,39 @@ class device_store {
   /// has checked (pki::revocation_reason_from_code).
   virtual result<std::int64_t> revoke(std::string_view zone, std::string_view device_id,
                                       std::uint8_t reason = 0) = 0;
+
+  // Several live certificates per device (renewal, rekey; migration 005). A certificate is live
+  // while neither revoked nor withdrawn; the zone carries the distinct TLSA of the live
+  // certificates of every active device. A `remove` zone change is written only for a TLSA that
+  // no remaining live certificate of the device still carries (a renewal keeps the key).
+
+  /// Adds a certificate to an active device, in ONE transaction (serialised per device with
+  /// revoke, confirm and the sweep) with an `add` zone change if no live certificate of the
+  /// device carries the same TLSA yet, and an audit row.
+  /// @returns that change's id, or nullopt when the zone does not change;
+  /// errc::device_not_found or device_already_revoked.
+  virtual result<std::optional<std::int64_t>> insert_certificate(const new_certificate& c) = 0;
+
+  /// Marks the device's certificate `serial_hex` confirmed and withdraws every live certificate
+  /// of the device issued before it, with their `remove` zone changes, in ONE transaction.
+  /// @returns the zone change ids (empty when the zone does not change); errc::device_not_found,
+  /// device_already_revoked, certificate_not_found or certificate_not_live (withdrawn/revoked).
+  virtual result<std::vector<std::int64_t>> confirm_certificate(std::string_view zone,
+                                                                std::string_view device_id,
+                                                                std::string_view serial_hex) = 0;
+
+  /// Withdraws the live certificates of active devices of `zone` whose notAfter is before `now`,
+  /// device by device, at most `max_devices` devices, each with its `remove` changes in the same
+  /// transaction. Safe on several nodes at once (a device locked by another is skipped).
+  /// @returns the zone change ids written.
+  virtual std::vector<std::int64_t> withdraw_expired(std::string_view zone, time_point now,
+                                                     std::size_t max_devices) = 0;
+
+  /// Live certificates of active devices of `zone` whose notAfter is before `before`, ordered by
+  /// (not_after, row_id), starting after `after`, at most `limit`.
+  virtual std::vector<expiring_certificate> expiring(std::string_view zone, time_point before,
+                                                     const std::optional<expiring_cursor>& after,
+                                                     std::size_t limit) = 0;
 };
 
 /// A revoked certificate, as its issuer's CRL lists it.
@@ -100,7 +133,8 @@ class zone_store {
  public:
   virtual ~zone_store() = default;
 
-  /// The TLSA of every active device of the zone, from one consistent snapshot.
+  /// The TLSA of every live certificate of every active device of the zone, one entry per
+  /// distinct (device, TLSA), from one consistent snapshot.
   virtual std::vector<device_tlsa> active_tlsa(std::string_view zone) = 0;
 
   /// Outbox rows of the zone not yet published, oldest first, at most `limit`.

@@ -2,6 +2,7 @@
 
 #include "dns/names.hpp"
 #include "dns/tlsa.hpp"
+#include "dns/zone_snapshot.hpp"
 #include "pki/csr.hpp"
 #include "pki/digest.hpp"
 #include "registry/device_id.hpp"
@@ -9,9 +10,8 @@
 #include "registry/log.hpp"
 
 namespace iotreg::registry {
-namespace {
 
-error csr_error(const boost::system::error_code& ec) {
+error detail::csr_error(const boost::system::error_code& ec) {
   using pki::csr_errc;
   switch (static_cast<csr_errc>(ec.value())) {
     case csr_errc::not_pem: return {errc::csr_not_pem, "the csr is not a PEM certificate request"};
@@ -31,6 +31,8 @@ error csr_error(const boost::system::error_code& ec) {
   }
   return {errc::csr_malformed, "the csr cannot be parsed"};
 }
+
+namespace {
 
 std::string without_final_dot(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
@@ -65,6 +67,7 @@ enrollment registry_service::to_enrollment(const device& d) const {
            rdata.to_text();
   e.zone_serial = d.zone_serial;
   e.status = d.status;
+  e.serial_hex = d.certificate.serial_hex;
   return e;
 }
 
@@ -73,8 +76,9 @@ result<enrollment> registry_service::enroll(const enroll_request& req) {
   if (!id) return id.error();
   if (req.server_keygen) return enroll_with_server_key(*id, *req.server_keygen, req.api_key_id);
   auto csr = pki::parse_csr_pem(req.csr_pem, settings_.csr);
-  if (!csr) return csr_error(csr.error());
-  if (const auto ec = pki::check_csr_names(*csr, settings_.csr, dns_name(*id), *id)) return csr_error(ec);
+  if (!csr) return detail::csr_error(csr.error());
+  if (const auto ec = pki::check_csr_names(*csr, settings_.csr, dns_name(*id), *id))
+    return detail::csr_error(ec);
   // Refuse a known id before signing anything; the unique constraint stays the real guard.
   if (devices_.find(settings_.zone, *id)) {
     return error{errc::device_exists, "device " + *id + " is already registered"};
@@ -145,7 +149,9 @@ result<revocation> registry_service::revoke(std::string_view device_id, pki::rev
                       e.what());
     }
   }
-  auto serial = publisher_.wait_published(*change, settings_.publish_timeout);
+  // Change 0: every certificate had expired or been withdrawn, no record was served.
+  auto serial = *change == 0 ? std::optional(publisher_.snapshot()->serial())
+                             : publisher_.wait_published(*change, settings_.publish_timeout);
   if (!serial) {
     return error{errc::publication_timeout,
                  "device " + *id + " is revoked but its record has not yet left the served zone"};

@@ -39,6 +39,18 @@ class registry_service final : public enrollment_service {
   result<enrollment> enroll(const enroll_request& req) override;
   result<enrollment> get(std::string_view device_id) override;
   result<revocation> revoke(std::string_view device_id, pki::revocation_reason reason) override;
+  // renewal.cpp
+  result<enrollment> renew(const renew_request& req) override;
+  result<enrollment> rekey(const rekey_request& req) override;
+  result<confirmation> confirm(std::string_view device_id, std::string_view serial_hex) override;
+  expiring_page expiring(time_point before, const std::optional<expiring_cursor>& after,
+                         std::size_t limit) override;
+
+  /// The expiry sweep (run periodically, see expiry_sweeper): withdraws the live certificates
+  /// whose notAfter has passed (this service's clock) and wakes the publisher; does not wait for
+  /// publication. Safe on several nodes at once. @returns how many TLSA records it removed.
+  /// @throws on database failure.
+  std::size_t sweep_expired();
 
   /// After each revocation, right after its commit, the CRLs are regenerated through `r` (null:
   /// none). A failure there is logged, not returned: the revocation is committed and the
@@ -55,6 +67,17 @@ class registry_service final : public enrollment_service {
   result<device> store_and_publish(const std::string& id, const pki::certificate& cert,
                                    std::optional<std::int64_t> api_key_id);
   std::string dns_name(std::string_view device_id) const;
+  /// server_keygen.cpp: checks `kg`, runs `precheck` (an error stops before any key is made),
+  /// makes the key, issues for it, seals it and hands the certificate to `store`.
+  result<enrollment> with_server_key(const std::string& id, const server_keygen_request& kg,
+                                     const std::function<std::optional<error>()>& precheck,
+                                     const std::function<result<device>(const pki::certificate&)>& store);
+  /// renewal.cpp: the active device, or device_not_found / device_already_revoked.
+  result<device> live_device(std::string_view device_id);
+  /// renewal.cpp: stores one more certificate for `d` and, if its TLSA is new to the device,
+  /// waits for its publication (zone_serial unset on timeout).
+  result<device> store_certificate(const device& d, const pki::certificate& cert,
+                                   std::optional<std::int64_t> api_key_id, const char* action);
 
   registry_settings settings_;
   device_store& devices_;
@@ -65,6 +88,11 @@ class registry_service final : public enrollment_service {
   clock_fn now_;
   revocation_service* revocation_ = nullptr;
 };
+
+namespace detail {
+/// The registry error for a pki::csr_errc (shared by enroll and rekey).
+error csr_error(const boost::system::error_code& ec);
+}  // namespace detail
 
 /// API keys: "iotreg_" followed by 64 hex digits (256 random bits). Only SHA-256 hashes are
 /// stored; the plain key is shown once.

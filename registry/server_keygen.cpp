@@ -27,6 +27,21 @@ error bad_keygen(std::string detail) { return {errc::invalid_server_keygen, std:
 result<enrollment> registry_service::enroll_with_server_key(const std::string& id,
                                                             const server_keygen_request& kg,
                                                             std::optional<std::int64_t> api_key_id) {
+  return with_server_key(
+      id, kg,
+      [&]() -> std::optional<error> {
+        // Refuse a known id before any key is made; the unique constraint stays the real guard.
+        if (devices_.find(settings_.zone, id))
+          return error{errc::device_exists, "device " + id + " is already registered"};
+        return std::nullopt;
+      },
+      [&](const pki::certificate& cert) { return store_and_publish(id, cert, api_key_id); });
+}
+
+result<enrollment> registry_service::with_server_key(
+    const std::string& id, const server_keygen_request& kg,
+    const std::function<std::optional<error>()>& precheck,
+    const std::function<result<device>(const pki::certificate&)>& store) {
   // Client text is not echoed back: the detail names the allowed values instead.
   const auto type = pki::key_type_from_name(kg.key_type);
   if (!type)
@@ -34,16 +49,13 @@ result<enrollment> registry_service::enroll_with_server_key(const std::string& i
   const auto format = key_format_from_string(kg.format);
   if (!format) return bad_keygen("unknown format; use pkcs8 or pkcs12");
   if (auto problem = pki::export_password_problem(kg.password.view())) return bad_keygen(*problem);
-  // Refuse a known id before any key is made; the unique constraint stays the real guard.
-  if (devices_.find(settings_.zone, id)) {
-    return error{errc::device_exists, "device " + id + " is already registered"};
-  }
+  if (auto refused = precheck()) return *refused;
 
   const auto key = pki::private_key::generate(*type);
   const auto cert = pki::issue_device_certificate(issuing_, key.native(), dns_name(id),
                                                   settings_.device_validity, now_(), settings_.urls);
 
-  // Encrypt before committing: once the device is registered, failing to hand the key out
+  // Encrypt before committing: once the certificate is stored, failing to hand the key out
   // would leave a certificate whose key nobody holds.
   secret_text sealed;
   if (*format == key_format::pkcs8) {
@@ -57,7 +69,7 @@ result<enrollment> registry_service::enroll_with_server_key(const std::string& i
     wipe(der.data(), der.size());
   }
 
-  auto d = store_and_publish(id, cert, api_key_id);
+  auto d = store(cert);
   if (!d) return d.error();
   logger()->info("device {}: server-generated {} key handed out as {}", id, key.description(), kg.format);
   if (!d->zone_serial) {

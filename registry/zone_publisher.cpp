@@ -1,5 +1,8 @@
 #include "registry/zone_publisher.hpp"
 
+#include "dns/names.hpp"
+#include "dns/rr_types.hpp"
+#include "dns/wire_name.hpp"
 #include "dns/zone_file.hpp"
 #include "dns/zone_snapshot.hpp"
 
@@ -13,19 +16,57 @@ namespace {
 constexpr auto retention = std::chrono::minutes(2);  // how long waiters can still find a change
 constexpr auto retry_after_failure = std::chrono::seconds(1);
 
-dns::change to_dns(const zone_change& c) {
-  dns::change out;
-  out.device_id = c.device_id;
-  if (c.op == zone_change::kind::add) {
-    out.op = dns::change::kind::upsert;
-    out.tlsa.push_back({c.tlsa.usage, c.tlsa.selector, c.tlsa.matching, c.tlsa.association});
-  } else {
-    out.op = dns::change::kind::remove;
+dns::tlsa_rdata to_rdata(const tlsa_data& t) { return {t.usage, t.selector, t.matching, t.association}; }
+
+/// The device's TLSA RRset as `zone` serves it (empty if the name has none).
+std::vector<dns::tlsa_rdata> served_tlsa(const dns::zone_snapshot& zone, const std::string& device_id) {
+  std::vector<dns::tlsa_rdata> out;
+  const auto owner = dns::detail::name_from_text(dns::device_owner(zone.apex(), device_id));
+  if (!owner) return out;
+  const auto* node = zone.data().nodes.get(*owner);
+  const auto* set = node != nullptr ? node->find(dns::detail::rr_type::tlsa) : nullptr;
+  if (set == nullptr) return out;
+  for (const auto& rd : set->rdata) {
+    if (rd.size() < 3) continue;  // never built by the signer
+    dns::tlsa_rdata t;
+    t.usage = rd[0];
+    t.selector = rd[1];
+    t.matching = rd[2];
+    t.data.assign(rd.begin() + 3, rd.end());
+    out.push_back(std::move(t));
   }
   return out;
 }
 
 }  // namespace
+
+// The outbox speaks of single records (a device has several during a renewal overlap), the
+// signer of whole RRsets: each change becomes an upsert of the device's resulting RRset, starting
+// from what the current snapshot serves, or a removal of the name when nothing is left.
+std::vector<dns::change> zone_publisher::to_dns_changes(const std::vector<zone_change>& changes) const {
+  std::unordered_map<std::string, std::vector<dns::tlsa_rdata>> sets;
+  const auto snap = signer_.snapshot();  // the signer's content: what the changes apply to
+  std::vector<dns::change> out;
+  out.reserve(changes.size());
+  for (const auto& c : changes) {
+    auto it = sets.find(c.device_id);
+    if (it == sets.end()) it = sets.emplace(c.device_id, served_tlsa(*snap, c.device_id)).first;
+    auto& set = it->second;
+    const auto rdata = to_rdata(c.tlsa);
+    const auto pos = std::find(set.begin(), set.end(), rdata);
+    if (c.op == zone_change::kind::add) {
+      if (pos == set.end()) set.push_back(rdata);
+    } else if (pos != set.end()) {
+      set.erase(pos);
+    }
+    dns::change d;
+    d.device_id = c.device_id;
+    d.op = set.empty() ? dns::change::kind::remove : dns::change::kind::upsert;
+    d.tlsa = set;
+    out.push_back(std::move(d));
+  }
+  return out;
+}
 
 zone_publisher::zone_publisher(publisher_settings settings, zone_store& store, dns::zone_signer signer,
                                clock_fn now)
@@ -55,10 +96,15 @@ std::uint32_t zone_publisher::next_serial() {
 
 void zone_publisher::rebuild() {
   auto devices = store_.active_tlsa(settings_.zone);
+  // One record per (device, TLSA): a device with several live certificates gets one RRset.
+  std::stable_sort(devices.begin(), devices.end(),
+                   [](const device_tlsa& a, const device_tlsa& b) { return a.device_id < b.device_id; });
   std::vector<dns::device_record> records;
   records.reserve(devices.size());
   for (auto& d : devices) {
-    records.push_back({d.device_id, {{d.tlsa.usage, d.tlsa.selector, d.tlsa.matching, d.tlsa.association}}});
+    if (records.empty() || records.back().device_id != d.device_id) records.push_back({d.device_id, {}});
+    records.back().tlsa.push_back(
+        {d.tlsa.usage, d.tlsa.selector, d.tlsa.matching, std::move(d.tlsa.association)});
   }
   std::uint32_t serial = next_serial();  // continues above a serial this process already used
   const time_point now = now_();
@@ -93,14 +139,10 @@ std::size_t zone_publisher::publish_pending() {
   const time_point now = now_();
   // Signatures due for refresh ride along with the batch, or make a serial of their own.
   if (changes.empty() && !signer_.refresh_due(now)) return 0;
-  std::vector<dns::change> dns_changes;
+  const std::vector<dns::change> dns_changes = to_dns_changes(changes);
   std::vector<std::int64_t> ids;
-  dns_changes.reserve(changes.size());
   ids.reserve(changes.size());
-  for (const auto& c : changes) {
-    dns_changes.push_back(to_dns(c));
-    ids.push_back(c.id);
-  }
+  for (const auto& c : changes) ids.push_back(c.id);
   std::uint32_t serial = next_serial();
   signer_.apply(dns_changes, serial, now);  // a new serial: also re-signs what is due
   publish(signer_.snapshot(), serial, ids, false, signer_.last_diff());

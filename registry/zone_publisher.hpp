@@ -115,6 +115,10 @@ class zone_publisher {
   std::size_t step();
 
  private:
+  /// The outbox rows as signer changes: each one an upsert of the device's whole resulting TLSA
+  /// RRset (from the served snapshot plus the earlier rows of the batch), or a removal of the name
+  /// when no record is left. Called on the publishing thread.
+  std::vector<dns::change> to_dns_changes(const std::vector<zone_change>& changes) const;
   void run();
   std::uint32_t next_serial();
   /// Runs the key manager at now() and publishes the zone with the keys it returns, if any.

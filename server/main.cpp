@@ -19,6 +19,7 @@
 #include "pki/digest.hpp"
 #include "registry/ca_certificates.hpp"
 #include "registry/dnssec_keyring.hpp"
+#include "registry/expiry_sweeper.hpp"
 #include "registry/key_manager.hpp"
 #include "registry/registry_service.hpp"
 #include "registry/revocation_service.hpp"
@@ -126,6 +127,8 @@ int run(const config::settings& s) {
   // periodic check and the first GET retry).
   revocation.refresh();
   service.set_revocation_service(&revocation);
+  // Expired certificates' TLSA leave the zone even when no successor was confirmed.
+  registry::expiry_sweeper sweeper(service, s.ca.expiry_sweep_interval);
   registry::api_key_authenticator auth(keys);
   // CA discovery: the root and every issuing CA at /.well-known/ca/<ski>.pem.
   std::vector<pki::certificate> published{ca.root};
@@ -177,10 +180,12 @@ int run(const config::settings& s) {
   }
   publisher.start();
   revocation.start();
+  sweeper.start();
   log->info("iotregd serving zone {} (serial {}): https {}:{}, dns {}:{}", s.zone.name,
             publisher.snapshot()->serial(), s.server.http_listen.host, s.server.http_listen.port,
             s.server.dns_listen.host, s.server.dns_listen.port);
   d.run();
+  sweeper.stop();
   revocation.stop();
   publisher.stop();
   log->info("iotregd stopped");

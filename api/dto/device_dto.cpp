@@ -140,6 +140,39 @@ decoded<enroll_body> decode_enroll(std::string_view body) {
   return out;
 }
 
+decoded<rekey_body> decode_rekey(std::string_view body) {
+  // As decode_enroll, without the device id (it is in the path).
+  const auto sp = wiping_storage();
+  boost::json::parser parser(sp);
+  parser.reset(sp);
+  boost::system::error_code ec;
+  parser.write(body, ec);
+  if (ec) return decode_error{decode_error::kind::invalid_json, "request body is not valid JSON"};
+  const boost::json::value v = parser.release();
+  const auto* obj = v.if_object();
+  if (!obj) return bad_request("request body must be a JSON object");
+
+  rekey_body out;
+  bool have_csr = false;
+  for (const auto& [key, value] : *obj) {
+    if (key == "csr") {
+      const auto* s = value.if_string();
+      if (!s) return bad_request("field \"csr\" must be a string");
+      out.csr.assign(s->data(), s->size());
+      have_csr = true;
+    } else if (key == "server_keygen") {
+      auto kg = decode_server_keygen(value);
+      if (!kg) return kg.error();
+      out.server_keygen = std::move(*kg);
+    } else {
+      return unknown_field(key);
+    }
+  }
+  if (have_csr && out.server_keygen) return bad_request("send either \"csr\" or \"server_keygen\", not both");
+  if (!have_csr && !out.server_keygen) return bad_request("missing field \"csr\" (or \"server_keygen\")");
+  return out;
+}
+
 decoded<revoke_body> decode_revoke(std::string_view body) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(body, ec);

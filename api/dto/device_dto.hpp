@@ -44,6 +44,14 @@ using decoded = boost::system::result<T, decode_error>;
 /// freed memory; details never quote it. Never throws except bad_alloc.
 decoded<enroll_body> decode_enroll(std::string_view body);
 
+/// Body of POST /api/v1/devices/{id}/rekey: {"csr": string} or {"server_keygen": {...}} as in
+/// the enrollment body, without device_id. Errors as decode_enroll.
+struct rekey_body {
+  std::string csr;
+  std::optional<server_keygen_body> server_keygen;
+};
+decoded<rekey_body> decode_rekey(std::string_view body);
+
 /// Storage for JSON values that hold secrets: every block is wiped when it is freed.
 /// Thread-safe; each call returns a fresh shared resource.
 boost::json::storage_ptr wiping_storage();

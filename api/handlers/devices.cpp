@@ -2,6 +2,8 @@
 
 #include "api/dto/device_dto.hpp"
 #include "api/idempotency.hpp"
+#include "api/dto/renewal_dto.hpp"
+#include "api/handlers/renewal.hpp"
 #include "api/problem.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -9,6 +11,8 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/pchars.hpp>
+
+#include <charconv>
 
 namespace iotreg::api::handlers {
 namespace {
@@ -136,6 +140,85 @@ response revoke_device_post(registry::enrollment_service& svc, const call& c) {
     return decode_problem(body.error(), c);
   }
   return revoke_with(svc, c, body->reason);
+}
+
+// Renewal (issue 4 item 4), declared in renewal.hpp; here for the body helpers above.
+
+response renew_device(registry::enrollment_service& svc, const call& c) {
+  if (!c.req.body().empty() && !is_json_media_type(c.req[http::field::content_type])) return not_json(c);
+  auto body = dto::decode_renew(c.req.body());
+  if (!body) return decode_problem(body.error(), c);
+  registry::renew_request req{c.params.at(0), std::nullopt};
+  if (c.key) req.api_key_id = c.key->id;
+  auto renewed = svc.renew(req);
+  if (!renewed) return error_response(renewed.error(), c.info);
+  return json_response(http::status::created, dto::to_json_renewed(*renewed));
+}
+
+response rekey_device(registry::enrollment_service& svc, const call& c) {
+  if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
+  auto body = dto::decode_rekey(c.req.body());
+  if (!body) return decode_problem(body.error(), c);
+  registry::rekey_request req;
+  req.device_id = c.params.at(0);
+  req.csr_pem = std::move(body->csr);
+  if (body->server_keygen) {
+    auto& kg = *body->server_keygen;
+    req.server_keygen =
+        registry::server_keygen_request{std::move(kg.key_type), std::move(kg.format), std::move(kg.password)};
+  }
+  if (c.key) req.api_key_id = c.key->id;
+  auto rekeyed = svc.rekey(req);
+  if (!rekeyed) return error_response(rekeyed.error(), c.info);
+  return rekeyed->private_key.empty()
+             ? json_response(http::status::created, dto::to_json_renewed(*rekeyed))
+             : secret_json_response(http::status::created,
+                                    dto::to_json_renewed(*rekeyed, dto::wiping_storage()));
+}
+
+response confirm_certificate(registry::enrollment_service& svc, const call& c) {
+  if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
+  auto body = dto::decode_confirm(c.req.body());
+  if (!body) return decode_problem(body.error(), c);
+  auto confirmed = svc.confirm(c.params.at(0), body->serial);
+  if (!confirmed) return error_response(confirmed.error(), c.info);
+  return json_response(http::status::ok, dto::to_json(*confirmed));
+}
+
+response list_expiring(registry::enrollment_service& svc, const call& c) {
+  constexpr std::size_t default_limit = 100;
+  constexpr std::size_t max_limit = 1000;
+  auto bad = [&](std::string detail) {
+    return make_problem(http::status::bad_request, "invalid-query", "Invalid query parameter",
+                        std::move(detail), c.info.request_id);
+  };
+  auto url = boost::urls::parse_origin_form(c.req.target());
+  if (!url) return bad("the request target does not parse");
+  std::optional<registry::time_point> before;
+  std::optional<registry::expiring_cursor> after;
+  std::size_t limit = default_limit;
+  for (const auto& p : url->params()) {
+    const std::string_view value = p.value;
+    if (p.key == "expiring_before") {
+      before = dto::parse_rfc3339(value);
+      if (!before) return bad("expiring_before must be an RFC 3339 date-time such as 2027-01-01T00:00:00Z");
+    } else if (p.key == "limit") {
+      std::size_t n = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n < 1 || n > max_limit)
+        return bad("limit must be an integer from 1 to 1000");
+      limit = n;
+    } else if (p.key == "after") {
+      after = dto::decode_cursor(value);
+      if (!after) return bad("after must be the \"next\" value of a previous page");
+    } else {
+      std::string detail = "unknown query parameter";
+      if (p.key.size() <= 64) detail += " \"" + std::string(p.key) + "\"";
+      return bad(std::move(detail));
+    }
+  }
+  if (!before) return bad("expiring_before is required");
+  return json_response(http::status::ok, dto::to_json(svc.expiring(*before, after, limit)));
 }
 
 }  // namespace iotreg::api::handlers

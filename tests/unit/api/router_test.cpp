@@ -69,6 +69,44 @@ struct fake_enrollment final : registry::enrollment_service {
     if (fail) return *fail;
     return registry::revocation{std::string(id), 2024010102, reason};
   }
+  // Renewal (issue 4 item 4).
+  registry::rekey_request last_rekey;
+  std::string last_serial;
+  std::optional<registry::time_point> last_before;
+  std::optional<registry::expiring_cursor> last_after;
+  std::size_t last_limit = 0;
+  registry::result<registry::enrollment> renew(const registry::renew_request& req) override {
+    last_id = req.device_id;
+    if (fail) return *fail;
+    auto e = sample(req.device_id);
+    e.serial_hex = "0a1b";
+    return e;
+  }
+  registry::result<registry::enrollment> rekey(const registry::rekey_request& req) override {
+    last_rekey = req;
+    if (fail) return *fail;
+    auto e = sample(req.device_id);
+    e.serial_hex = "0c1d";
+    return e;
+  }
+  registry::result<registry::confirmation> confirm(std::string_view id,
+                                                   std::string_view serial_hex) override {
+    last_id = id;
+    last_serial = serial_hex;
+    if (fail) return *fail;
+    return registry::confirmation{std::string(id), std::string(serial_hex), 1, 2024010103};
+  }
+  registry::expiring_page expiring(registry::time_point before,
+                                   const std::optional<registry::expiring_cursor>& after,
+                                   std::size_t limit) override {
+    last_before = before;
+    last_after = after;
+    last_limit = limit;
+    registry::expiring_page p;
+    p.items.push_back({"dev1", "0a1b", "a1b2c3", registry::time_point(std::chrono::seconds(1798761600)), 7});
+    p.next = registry::expiring_cursor{p.items.back().not_after, 7};
+    return p;
+  }
 };
 
 struct fake_auth final : registry::authenticator {
@@ -767,4 +805,85 @@ TEST_CASE("ca discovery: cacheable for a day, ETag, 304 on If-None-Match") {
   auto r2 = untagged.handle(req, {"req-1", "192.0.2.1:5000"});
   CHECK(r2.result() == http::status::ok);
   CHECK(r2.find(http::field::etag) == r2.end());
+}
+TEST_CASE("router/renew, rekey and confirm") {
+  fixture f;
+  auto r = f.send(http::verb::post, "/api/v1/devices/dev1/renew");
+  CHECK(r.result() == http::status::created);
+  CHECK(body_of(r).at("serial").as_string() == "0a1b");
+  CHECK(f.svc.last_id == "dev1");
+  CHECK(f.send(http::verb::post, "/api/v1/devices/dev1/renew", "{}").result() == http::status::created);
+  check_problem(f.send(http::verb::post, "/api/v1/devices/dev1/renew", R"({"x":1})"),
+                http::status::bad_request, "invalid-request");
+
+  auto k =
+      f.send(http::verb::post, "/api/v1/devices/dev2/rekey", json::serialize(json::object{{"csr", csr_pem}}));
+  CHECK(k.result() == http::status::created);
+  CHECK(f.svc.last_rekey.device_id == "dev2");
+  CHECK(f.svc.last_rekey.csr_pem == csr_pem);
+  CHECK(f.svc.last_rekey.api_key_id == 42);
+  CHECK(body_of(k).at("serial").as_string() == "0c1d");
+  auto kg = f.send(http::verb::post, "/api/v1/devices/dev2/rekey",
+                   R"({"server_keygen":{"key_type":"ec-p384","password":"correct horse battery"}})");
+  CHECK(kg.result() == http::status::created);
+  REQUIRE(f.svc.last_rekey.server_keygen.has_value());
+  CHECK(f.svc.last_rekey.server_keygen->key_type == "ec-p384");
+  check_problem(f.send(http::verb::post, "/api/v1/devices/dev2/rekey", "{}"), http::status::bad_request,
+                "invalid-request");
+  check_problem(f.send(http::verb::post, "/api/v1/devices/dev2/rekey", "{"), http::status::bad_request,
+                "invalid-json");
+
+  auto c = f.send(http::verb::post, "/api/v1/devices/dev1/confirm", R"({"serial":"0C1D"})");
+  CHECK(c.result() == http::status::ok);
+  CHECK(f.svc.last_serial == "0C1D");
+  CHECK(body_of(c).at("removed_records").as_int64() == 1);
+  check_problem(f.send(http::verb::post, "/api/v1/devices/dev1/confirm", R"({"serial":1})"),
+                http::status::bad_request, "invalid-request");
+  check_problem(f.send(http::verb::post, "/api/v1/devices/dev1/confirm", "{}"), http::status::bad_request,
+                "invalid-request");
+  f.svc.fail = registry::error{errc::certificate_not_live, "withdrawn"};
+  check_problem(f.send(http::verb::post, "/api/v1/devices/dev1/confirm", R"({"serial":"01"})"),
+                http::status::conflict, "certificate-not-live");
+  f.svc.fail = registry::error{errc::certificate_not_found, "no"};
+  check_problem(f.send(http::verb::post, "/api/v1/devices/dev1/confirm", R"({"serial":"01"})"),
+                http::status::not_found, "certificate-not-found");
+  // Authentication is required.
+  check_problem(f.send(http::verb::post, "/api/v1/devices/dev1/renew", {}, "application/json", std::nullopt),
+                http::status::unauthorized, "unauthenticated");
+}
+
+TEST_CASE("router/the expiring-certificates list") {
+  fixture f;
+  auto r =
+      f.send(http::verb::get, "/api/v1/certificates?expiring_before=2027-01-01T01:00:00%2B01:00&limit=5");
+  INFO(r.body());
+  REQUIRE(r.result() == http::status::ok);
+  REQUIRE(f.svc.last_before.has_value());
+  CHECK(*f.svc.last_before == registry::time_point(std::chrono::seconds(1798761600)));
+  CHECK(f.svc.last_limit == 5);
+  CHECK_FALSE(f.svc.last_after.has_value());
+  auto o = body_of(r);
+  auto& item = o.at("certificates").as_array().at(0).as_object();
+  CHECK(item.at("device_id").as_string() == "dev1");
+  CHECK(item.at("serial").as_string() == "0a1b");
+  CHECK(item.at("not_after").as_string() == "2027-01-01T00:00:00Z");
+  CHECK(item.at("issuer").as_string() == "a1-b2-c3");
+  const std::string next(o.at("next").as_string());
+  // The cursor comes back as given.
+  auto r2 =
+      f.send(http::verb::get, "/api/v1/certificates?expiring_before=2027-01-01T00:00:00Z&after=" + next);
+  REQUIRE(r2.result() == http::status::ok);
+  REQUIRE(f.svc.last_after.has_value());
+  CHECK(f.svc.last_after->row_id == 7);
+  CHECK(f.svc.last_limit == 100);
+
+  for (const char* bad :
+       {"", "?expiring_before=tomorrow", "?expiring_before=2027-02-30T00:00:00Z",
+        "?expiring_before=2027-01-01T00:00:00Z&limit=0", "?expiring_before=2027-01-01T00:00:00Z&limit=1001",
+        "?expiring_before=2027-01-01T00:00:00Z&limit=x", "?expiring_before=2027-01-01T00:00:00Z&after=nope",
+        "?expiring_before=2027-01-01T00:00:00Z&colour=red"}) {
+    INFO(bad);
+    check_problem(f.send(http::verb::get, std::string("/api/v1/certificates") + bad),
+                  http::status::bad_request, "invalid-query");
+  }
 }

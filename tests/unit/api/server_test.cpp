@@ -72,6 +72,20 @@ struct fake_enrollment final : registry::enrollment_service {
                                                 iotreg::pki::revocation_reason) override {
     return registry::revocation{std::string(id), 8};
   }
+  // Renewal (issue 4 item 4): not exercised here.
+  registry::result<registry::enrollment> renew(const registry::renew_request&) override {
+    return registry::error{registry::errc::device_not_found, ""};
+  }
+  registry::result<registry::enrollment> rekey(const registry::rekey_request&) override {
+    return registry::error{registry::errc::device_not_found, ""};
+  }
+  registry::result<registry::confirmation> confirm(std::string_view, std::string_view) override {
+    return registry::error{registry::errc::device_not_found, ""};
+  }
+  registry::expiring_page expiring(registry::time_point, const std::optional<registry::expiring_cursor>&,
+                                   std::size_t) override {
+    return {};
+  }
 };
 
 struct fake_auth final : registry::authenticator {

@@ -37,6 +37,21 @@ struct enroll_request {
   std::optional<server_keygen_request> server_keygen{};  // last: positional initializers stay valid
 };
 
+/// Renewal (issue 4 item 4): a new certificate for the device's current key.
+struct renew_request {
+  std::string device_id;
+  std::optional<std::int64_t> api_key_id;
+};
+
+/// Rekey (issue 4 item 4, EST /simplereenroll): a new certificate for a new key, from a CSR or
+/// made by the server.
+struct rekey_request {
+  std::string device_id;
+  std::string csr_pem;
+  std::optional<std::int64_t> api_key_id;
+  std::optional<server_keygen_request> server_keygen{};
+};
+
 /// A device as the API shows it.
 struct enrollment {
   std::string device_id;
@@ -78,6 +93,12 @@ class enrollment_service {
   /// and OCSP), then waits until its TLSA has left the served zone.
   /// @returns errc::device_not_found, device_already_revoked or publication_timeout.
   virtual result<revocation> revoke(std::string_view device_id, pki::revocation_reason reason) = 0;
+
+  /// Same key, new certificate. (Shared interface: the renewal area implements it.)
+  virtual result<enrollment> renew(const renew_request& req) = 0;
+  /// New key (CSR or server keygen), new certificate. (Shared interface: the renewal area
+  /// implements it; EST /simplereenroll calls it.)
+  virtual result<enrollment> rekey(const rekey_request& req) = 0;
 };
 
 /// Checks `Authorization: Bearer` tokens against the stored key hashes.

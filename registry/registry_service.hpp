@@ -39,6 +39,9 @@ class registry_service final : public enrollment_service {
   result<enrollment> enroll(const enroll_request& req) override;
   result<enrollment> get(std::string_view device_id) override;
   result<revocation> revoke(std::string_view device_id, pki::revocation_reason reason) override;
+  /// TEMPORARY (rekey_placeholder.cpp, dropped when the renewal area's implementation merges).
+  result<enrollment> renew(const renew_request& req) override;
+  result<enrollment> rekey(const rekey_request& req) override;
 
   /// After each revocation, right after its commit, the CRLs are regenerated through `r` (null:
   /// none). A failure there is logged, not returned: the revocation is committed and the

@@ -54,6 +54,12 @@ struct fake_enrollment final : registry::enrollment_service {
   registry::result<registry::revocation> revoke(std::string_view, iotreg::pki::revocation_reason) override {
     return registry::error{registry::errc::device_not_found, ""};
   }
+  registry::result<registry::enrollment> renew(const registry::renew_request&) override {
+    return registry::error{registry::errc::device_not_found, "fake"};
+  }
+  registry::result<registry::enrollment> rekey(const registry::rekey_request&) override {
+    return registry::error{registry::errc::device_not_found, "fake"};
+  }
 };
 
 struct fake_auth final : registry::authenticator {

@@ -68,6 +68,12 @@ struct fake_enrollment final : registry::enrollment_service {
     if (fail) return *fail;
     return registry::revocation{std::string(id), 2024010102, reason};
   }
+  registry::result<registry::enrollment> renew(const registry::renew_request&) override {
+    return registry::error{registry::errc::device_not_found, "fake"};
+  }
+  registry::result<registry::enrollment> rekey(const registry::rekey_request&) override {
+    return registry::error{registry::errc::device_not_found, "fake"};
+  }
 };
 
 struct fake_auth final : registry::authenticator {

@@ -72,6 +72,12 @@ struct fake_enrollment final : registry::enrollment_service {
                                                 iotreg::pki::revocation_reason) override {
     return registry::revocation{std::string(id), 8};
   }
+  registry::result<registry::enrollment> renew(const registry::renew_request&) override {
+    return registry::error{registry::errc::device_not_found, "fake"};
+  }
+  registry::result<registry::enrollment> rekey(const registry::rekey_request&) override {
+    return registry::error{registry::errc::device_not_found, "fake"};
+  }
 };
 
 struct fake_auth final : registry::authenticator {

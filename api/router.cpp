@@ -3,6 +3,7 @@
 #include "api/handlers/audit.hpp"
 #include "api/handlers/ca.hpp"
 #include "api/handlers/devices.hpp"
+#include "api/handlers/est.hpp"
 #include "api/handlers/renewal.hpp"
 #include "api/handlers/revocation.hpp"
 #include "api/idempotency.hpp"
@@ -82,7 +83,8 @@ std::string_view bearer_token(std::string_view header) {
 }  // namespace
 
 router::router(registry::enrollment_service& enroll, registry::authenticator& auth,
-               const registry::ca_directory* cas, registry::revocation_responder* revocation)
+               const registry::ca_directory* cas, registry::revocation_responder* revocation,
+               registry::est_service* est)
     : auth_(auth) {
   using http::verb;
   routes_ = {
@@ -117,6 +119,21 @@ router::router(registry::enrollment_service& enroll, registry::authenticator& au
         {verb::get, "/ocsp/{*}", false, [&r](const call& c) { return handlers::get_ocsp(r, c); }});
     routes_.push_back(
         {verb::post, "/ocsp", false, [&r](const call& c) { return handlers::post_ocsp(r, c); }});
+  }
+  if (est != nullptr) {
+    // RFC 7030 §3.2.2. Not needs_auth: simpleenroll and serverkeygen also take HTTP Basic, and
+    // simplereenroll a TLS client certificate; the handlers authenticate.
+    auto& e = *est;
+    routes_.push_back({verb::get, "/.well-known/est/cacerts", false,
+                       [&e](const call& c) { return handlers::est_cacerts(e, c); }});
+    routes_.push_back({verb::get, "/.well-known/est/csrattrs", false,
+                       [&e](const call& c) { return handlers::est_csrattrs(e, c); }});
+    routes_.push_back({verb::post, "/.well-known/est/simpleenroll", false,
+                       [&e, &auth](const call& c) { return handlers::est_simpleenroll(e, auth, c); }});
+    routes_.push_back({verb::post, "/.well-known/est/simplereenroll", false,
+                       [&e](const call& c) { return handlers::est_simplereenroll(e, c); }});
+    routes_.push_back({verb::post, "/.well-known/est/serverkeygen", false,
+                       [&e, &auth](const call& c) { return handlers::est_serverkeygen(e, auth, c); }});
   }
 }
 

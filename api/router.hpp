@@ -6,6 +6,7 @@
 #include "registry/audit_log.hpp"
 #include "registry/ca_directory.hpp"
 #include "registry/enrollment_service.hpp"
+#include "registry/est_service.hpp"
 #include "registry/revocation_responder.hpp"
 
 #include <functional>
@@ -22,9 +23,11 @@ class router {
  public:
   /// The services must outlive the router; the router does not own them. With `cas`, the router
   /// also serves GET /.well-known/ca/{aki}.pem; with `revocation`, the /crl/<aki>.crl and /ocsp
-  /// routes (all without authentication).
+  /// routes (all without authentication); with `est`, EST under /.well-known/est/
+  /// (api/handlers/est.hpp: those routes authenticate themselves).
   router(registry::enrollment_service& enroll, registry::authenticator& auth,
-         const registry::ca_directory* cas = nullptr, registry::revocation_responder* revocation = nullptr);
+         const registry::ca_directory* cas = nullptr, registry::revocation_responder* revocation = nullptr,
+         registry::est_service* est = nullptr);
 
   /// Answers one request. Blocking (enroll and revoke wait for zone publication): run it on the
   /// work pool, never on an io thread. Never throws except std::bad_alloc: an unexpected

@@ -38,6 +38,21 @@ struct enroll_request {
   std::optional<server_keygen_request> server_keygen{};  // last: positional initializers stay valid
 };
 
+/// Renewal (issue 4 item 4): a new certificate for the device's current key.
+struct renew_request {
+  std::string device_id;
+  std::optional<std::int64_t> api_key_id;
+};
+
+/// Rekey (issue 4 item 4, EST /simplereenroll): a new certificate for a new key, from a CSR or
+/// made by the server.
+struct rekey_request {
+  std::string device_id;
+  std::string csr_pem;
+  std::optional<std::int64_t> api_key_id;
+  std::optional<server_keygen_request> server_keygen{};
+};
+
 /// A device as the API shows it.
 struct enrollment {
   std::string device_id;
@@ -119,8 +134,8 @@ class enrollment_service {
 
   /// Issues a certificate for a new key (CSR or server_keygen, checked as enroll's), adds its
   /// TLSA to the device's RRset beside the old one(s) and waits for publication. A CSR for the
-  /// current key is allowed and behaves as renew(). @returns as enroll() (device_not_found and
-  /// device_already_revoked instead of invalid_device_id and device_exists).
+  /// current key is allowed and behaves as renew(). EST /simplereenroll calls it. @returns as enroll()
+  /// (device_not_found and device_already_revoked instead of invalid_device_id and device_exists).
   virtual result<enrollment> rekey(const rekey_request& req) = 0;
 
   /// Marks the device's certificate `serial_hex` (hex, any case) confirmed and withdraws every

@@ -58,8 +58,9 @@ asio::awaitable<void> accept_loop(std::shared_ptr<https_listener::state> st) {
 
 https_listener::https_listener(asio::io_context& io, const https_options& opts, api::router& router,
                                asio::thread_pool& work, session_registry& sessions) {
-  auto shared = std::make_shared<https_shared>(https_shared{
-      make_server_tls_context(opts.cert_chain_file, opts.key_file), router, work, sessions, opts});
+  auto shared = std::make_shared<https_shared>(
+      https_shared{make_server_tls_context(opts.cert_chain_file, opts.key_file, opts.client_ca_pem), router,
+                   work, sessions, opts});
   state_ = std::make_shared<state>(state{io, tcp::acceptor(asio::make_strand(io)), std::move(shared), {}});
   open_acceptor(state_->acceptor, opts.listen);
   const auto local = state_->acceptor.local_endpoint();

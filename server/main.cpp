@@ -19,6 +19,7 @@
 #include "pki/digest.hpp"
 #include "registry/ca_certificates.hpp"
 #include "registry/dnssec_keyring.hpp"
+#include "registry/est_responder.hpp"
 #include "registry/expiry_sweeper.hpp"
 #include "registry/key_manager.hpp"
 #include "registry/registry_service.hpp"
@@ -134,7 +135,12 @@ int run(const config::settings& s) {
   std::vector<pki::certificate> published{ca.root};
   for (const auto& c : ca.issuing) published.push_back(c.cert);
   const registry::ca_certificates ca_directory(published);
-  api::router router(service, auth, &ca_directory, &revocation);
+  // EST (RFC 7030) on the same listener; TLS client certificates are verified against every CA
+  // iotreg published, so that devices of a retired issuing CA can still re-enroll.
+  registry::est_responder est({.zone = s.zone.name}, service, revocations, ca.active_issuing().cert, ca.root);
+  std::string client_ca_pem;
+  for (const auto& c : published) client_ca_pem += c.pem();
+  api::router router(service, auth, &ca_directory, &revocation, &est);
   // Issue 5 item 6: the audit log for the admin, Idempotency-Key on POST, per-credential limits.
   db::pg_audit_log_reader audit_reader(pool);
   router.add_audit(audit_reader);
@@ -162,6 +168,7 @@ int run(const config::settings& s) {
   d.add_https({.listen = {s.server.http_listen.host, s.server.http_listen.port},
                .cert_chain_file = layout.server_cert,
                .key_file = layout.server_key,
+               .client_ca_pem = client_ca_pem,
                .max_body_bytes = s.server.max_body_bytes,
                .read_timeout = s.server.read_timeout,
                .handshake_timeout = s.server.handshake_timeout},

@@ -28,6 +28,9 @@ struct https_options {
   endpoint listen;
   std::filesystem::path cert_chain_file;  // PEM: server certificate first, then intermediates
   std::filesystem::path key_file;         // PEM private key, unencrypted
+  /// PEM CA certificates that TLS client certificates are verified against (iotreg's root and
+  /// issuing CAs); empty: no client certificate is asked for.
+  std::string client_ca_pem;
   std::size_t max_body_bytes = 64 * 1024;
   std::chrono::seconds read_timeout{30};       // whole request, also keep-alive idle time
   std::chrono::seconds handshake_timeout{10};  // TLS handshake

@@ -1,8 +1,11 @@
 #include "server/tls_context.hpp"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -29,10 +32,44 @@ constexpr const char* tls12_ciphers =
   throw std::runtime_error(msg);
 }
 
+/// Loads the client CAs into the context's verification store and the CertificateRequest's list
+/// of acceptable issuers, and asks for an optional client certificate.
+void request_client_certificates(SSL_CTX* native, std::string_view pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
+                                                &BIO_free);
+  if (!bio) fail("cannot read client CA certificates");
+  X509_STORE* store = SSL_CTX_get_cert_store(native);
+  int count = 0;
+  while (X509* raw = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    std::unique_ptr<X509, decltype(&X509_free)> cert(raw, &X509_free);
+    if (X509_STORE_add_cert(store, cert.get()) != 1) fail("cannot add a client CA certificate");
+    if (SSL_CTX_add_client_CA(native, cert.get()) != 1) fail("cannot list a client CA certificate");
+    ++count;
+  }
+  ERR_clear_error();  // the end of the PEM data is reported as an error
+  if (count == 0) fail("no client CA certificate");
+  // Accept every chain at the handshake: an unverified certificate must reach HTTP as "no
+  // certificate" (401 from the handler), not as a failed handshake, and a client that sends none
+  // must proceed as before. SSL_get_verify_result keeps the verdict.
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
+                     [](int, X509_STORE_CTX*) -> int { return 1; });
+}
+
 }  // namespace
 
+std::string verified_peer_certificate(SSL* ssl) {
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+  const int len = i2d_X509(peer, nullptr);
+  if (len <= 0) return {};
+  std::string der(static_cast<std::size_t>(len), '\0');
+  auto* p = reinterpret_cast<unsigned char*>(der.data());
+  if (i2d_X509(peer, &p) != len) return {};
+  return der;
+}
+
 ssl::context make_server_tls_context(const std::filesystem::path& cert_chain_file,
-                                     const std::filesystem::path& key_file) {
+                                     const std::filesystem::path& key_file, std::string_view client_ca_pem) {
   ERR_clear_error();
   ssl::context ctx{ssl::context::tls_server};
   SSL_CTX* native = ctx.native_handle();
@@ -51,6 +88,7 @@ ssl::context make_server_tls_context(const std::filesystem::path& cert_chain_fil
     fail("cannot load TLS private key " + key_file.string());
   if (SSL_CTX_check_private_key(native) != 1)
     fail("TLS private key " + key_file.string() + " does not match certificate " + cert_chain_file.string());
+  if (!client_ca_pem.empty()) request_client_certificates(native, client_ca_pem);
   return ctx;
 }
 

@@ -2,6 +2,7 @@
 // the shape of the reply (private_key / pkcs12), and refusals that never quote the password.
 
 #include "api/router.hpp"
+#include "enrollment_stub.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -22,7 +23,7 @@ const std::string password = "s3cret-password-for-the-test";
 const std::string pem_key =
     "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
 
-struct fake_enrollment final : registry::enrollment_service {
+struct fake_enrollment final : iotreg::testing::enrollment_stub {
   int calls = 0;
   registry::enroll_request last;
   std::string pkcs12_bytes = "foobar";
@@ -53,20 +54,6 @@ struct fake_enrollment final : registry::enrollment_service {
   }
   registry::result<registry::revocation> revoke(std::string_view, iotreg::pki::revocation_reason) override {
     return registry::error{registry::errc::device_not_found, ""};
-  }
-  // Renewal (issue 4 item 4): not exercised here.
-  registry::result<registry::enrollment> renew(const registry::renew_request&) override {
-    return registry::error{registry::errc::device_not_found, ""};
-  }
-  registry::result<registry::enrollment> rekey(const registry::rekey_request&) override {
-    return registry::error{registry::errc::device_not_found, ""};
-  }
-  registry::result<registry::confirmation> confirm(std::string_view, std::string_view) override {
-    return registry::error{registry::errc::device_not_found, ""};
-  }
-  registry::expiring_page expiring(registry::time_point, const std::optional<registry::expiring_cursor>&,
-                                   std::size_t) override {
-    return {};
   }
 };
 

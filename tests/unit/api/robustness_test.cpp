@@ -5,6 +5,7 @@
 #include "api/idempotency.hpp"
 #include "api/rate_limiter.hpp"
 #include "api/router.hpp"
+#include "enrollment_stub.hpp"
 #include "registry/request_context.hpp"
 
 #include <boost/json/parse.hpp>
@@ -281,7 +282,7 @@ TEST_CASE("idempotency_layer: a 500 or an exception releases the key; 4xx answer
 
 namespace {
 
-struct fake_enrollment final : registry::enrollment_service {
+struct fake_enrollment final : iotreg::testing::enrollment_stub {
   int enrolls = 0;
   std::string seen_request_id;
   registry::result<registry::enrollment> enroll(const registry::enroll_request& req) override {
@@ -297,19 +298,6 @@ struct fake_enrollment final : registry::enrollment_service {
   }
   registry::result<registry::revocation> revoke(std::string_view, iotreg::pki::revocation_reason) override {
     return registry::error{registry::errc::device_not_found, "no"};
-  }
-  registry::result<registry::enrollment> renew(const registry::renew_request&) override {
-    return registry::error{registry::errc::device_not_found, "no"};
-  }
-  registry::result<registry::enrollment> rekey(const registry::rekey_request&) override {
-    return registry::error{registry::errc::device_not_found, "no"};
-  }
-  registry::result<registry::confirmation> confirm(std::string_view, std::string_view) override {
-    return registry::error{registry::errc::device_not_found, "no"};
-  }
-  registry::expiring_page expiring(registry::time_point, const std::optional<registry::expiring_cursor>&,
-                                   std::size_t) override {
-    return {};
   }
 };
 

@@ -2,6 +2,7 @@
 // deadlines, keep-alive), DNS (UDP, TCP), bind errors and shutdown. Real clients: curl, dig.
 
 #include "api/router.hpp"
+#include "enrollment_stub.hpp"
 #include "server/daemon.hpp"
 #include "server/offload.hpp"
 
@@ -52,7 +53,7 @@ command_result run(const std::string& cmd) {
   return r;
 }
 
-struct fake_enrollment final : registry::enrollment_service {
+struct fake_enrollment final : iotreg::testing::enrollment_stub {
   std::atomic<int> calls{0};
   registry::result<registry::enrollment> enroll(const registry::enroll_request& req) override {
     ++calls;
@@ -71,20 +72,6 @@ struct fake_enrollment final : registry::enrollment_service {
   registry::result<registry::revocation> revoke(std::string_view id,
                                                 iotreg::pki::revocation_reason) override {
     return registry::revocation{std::string(id), 8};
-  }
-  // Renewal (issue 4 item 4): not exercised here.
-  registry::result<registry::enrollment> renew(const registry::renew_request&) override {
-    return registry::error{registry::errc::device_not_found, ""};
-  }
-  registry::result<registry::enrollment> rekey(const registry::rekey_request&) override {
-    return registry::error{registry::errc::device_not_found, ""};
-  }
-  registry::result<registry::confirmation> confirm(std::string_view, std::string_view) override {
-    return registry::error{registry::errc::device_not_found, ""};
-  }
-  registry::expiring_page expiring(registry::time_point, const std::optional<registry::expiring_cursor>&,
-                                   std::size_t) override {
-    return {};
   }
 };
 

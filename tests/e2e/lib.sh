@@ -209,10 +209,31 @@ http_req() {
   if [[ -n $body ]]; then
     args+=(-H "Content-Type: ${E2E_CTYPE-application/json}" --data-binary "@$body")
   fi
-  [[ -n $E2E_CAPTURE ]] && args+=(-D "$HTTP_BODY.headers")
+  # curl writes the header to the last -D only: with capture on, a caller's own -D FILE is taken
+  # out of the arguments and gets a copy of the captured header instead.
+  local -a extra=()
+  local dump=""
+  if [[ -n $E2E_CAPTURE ]]; then
+    args+=(-D "$HTTP_BODY.headers")
+    while (($#)); do
+      case $1 in
+        -D | --dump-header)
+          dump=${2-}
+          shift 2 || shift $#
+          ;;
+        *)
+          extra+=("$1")
+          shift
+          ;;
+      esac
+    done
+  else
+    extra=("$@")
+  fi
   local out rc
-  out=$(curl "${args[@]}" "$@" "https://127.0.0.1:$E2E_HTTP_PORT$path" 2>"$HTTP_BODY.err")
+  out=$(curl "${args[@]}" "${extra[@]}" "https://127.0.0.1:$E2E_HTTP_PORT$path" 2>"$HTTP_BODY.err")
   rc=$?
+  [[ -n $dump && -f $HTTP_BODY.headers ]] && cp -- "$HTTP_BODY.headers" "$dump"
   HTTP_STATUS=${out%% *}
   HTTP_CTYPE=${out#* }
   [[ -f $HTTP_BODY ]] || : >"$HTTP_BODY"

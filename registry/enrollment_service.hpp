@@ -38,21 +38,6 @@ struct enroll_request {
   std::optional<server_keygen_request> server_keygen{};  // last: positional initializers stay valid
 };
 
-/// Renewal (issue 4 item 4): a new certificate for the device's current key.
-struct renew_request {
-  std::string device_id;
-  std::optional<std::int64_t> api_key_id;
-};
-
-/// Rekey (issue 4 item 4, EST /simplereenroll): a new certificate for a new key, from a CSR or
-/// made by the server.
-struct rekey_request {
-  std::string device_id;
-  std::string csr_pem;
-  std::optional<std::int64_t> api_key_id;
-  std::optional<server_keygen_request> server_keygen{};
-};
-
 /// A device as the API shows it.
 struct enrollment {
   std::string device_id;

@@ -26,6 +26,9 @@ problem_kind problem_for(registry::errc e) noexcept {
       return {s::bad_request, "invalid-server-keygen", "Invalid server key generation request"};
     case errc::invalid_revocation_reason:
       return {s::bad_request, "invalid-revocation-reason", "Invalid revocation reason"};
+    case errc::invalid_transition: return {s::conflict, "invalid-transition", "Invalid lifecycle transition"};
+    case errc::tenant_not_found: return {s::not_found, "tenant-not-found", "Tenant not found"};
+    case errc::api_key_not_found: return {s::not_found, "api-key-not-found", "API key not found"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

@@ -28,6 +28,9 @@ class category final : public boost::system::error_category {
       case errc::csr_name_mismatch: return "CSR names another subject";
       case errc::invalid_server_keygen: return "invalid server-side key generation request";
       case errc::invalid_revocation_reason: return "invalid revocation reason";
+      case errc::invalid_transition: return "invalid lifecycle transition";
+      case errc::tenant_not_found: return "tenant not found";
+      case errc::api_key_not_found: return "API key not found";
     }
     return "unknown registry error";
   }

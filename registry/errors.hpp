@@ -29,6 +29,9 @@ enum class errc {
   csr_name_mismatch,          // [ca] csr_names = "check" and the CSR names another subject
   invalid_server_keygen,      // server-side key generation: unknown key type or format, bad password
   invalid_revocation_reason,  // not an RFC 5280 CRLReason name
+  invalid_transition,         // the lifecycle state machine forbids this change (nothing changed)
+  tenant_not_found,           // no tenant with that id (admin API)
+  api_key_not_found,          // no API key with that id (admin API)
 };
 
 const boost::system::error_category& registry_category() noexcept;

@@ -26,7 +26,8 @@ error bad_keygen(std::string detail) { return {errc::invalid_server_keygen, std:
 
 result<enrollment> registry_service::enroll_with_server_key(const std::string& id,
                                                             const server_keygen_request& kg,
-                                                            std::optional<std::int64_t> api_key_id) {
+                                                            std::optional<std::int64_t> api_key_id,
+                                                            std::optional<std::int64_t> mno_tenant_id) {
   // Client text is not echoed back: the detail names the allowed values instead.
   const auto type = pki::key_type_from_name(kg.key_type);
   if (!type)
@@ -57,7 +58,7 @@ result<enrollment> registry_service::enroll_with_server_key(const std::string& i
     wipe(der.data(), der.size());
   }
 
-  auto d = store_and_publish(id, cert, api_key_id);
+  auto d = store_and_publish(id, cert, api_key_id, mno_tenant_id);
   if (!d) return d.error();
   logger()->info("device {}: server-generated {} key handed out as {}", id, key.description(), kg.format);
   if (!d->zone_serial) {

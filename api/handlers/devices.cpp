@@ -1,6 +1,7 @@
 #include "api/handlers/devices.hpp"
 
 #include "api/dto/device_dto.hpp"
+#include "api/dto/tenant_dto.hpp"
 #include "api/problem.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -64,7 +65,7 @@ response decode_problem(const dto::decode_error& e, const call& c) {
 
 }  // namespace
 
-response enroll_device(registry::enrollment_service& svc, const call& c) {
+response enroll_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
   if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_enroll(c.req.body());
   if (!body) {
@@ -80,6 +81,11 @@ response enroll_device(registry::enrollment_service& svc, const call& c) {
         registry::server_keygen_request{std::move(kg.key_type), std::move(kg.format), std::move(kg.password)};
   }
   if (c.key) req.api_key_id = c.key->id;
+  if (lc != nullptr && c.key) {
+    auto mno = lc->authorize_activation(*c.key, req.device_id);
+    if (!mno) return error_response(mno.error(), c.info);
+    req.mno_tenant_id = *mno;
+  }
 
   auto enrolled = svc.enroll(req);
   if (!enrolled) return error_response(enrolled.error(), c.info);
@@ -93,15 +99,29 @@ response enroll_device(registry::enrollment_service& svc, const call& c) {
   return res;
 }
 
-response get_device(registry::enrollment_service& svc, const call& c) {
+response get_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
+  std::optional<registry::device_ownership> owners;
+  if (lc != nullptr && c.key) {
+    auto o = lc->authorize_device(*c.key, registry::scope::device_read, c.params.at(0));
+    if (!o) return error_response(o.error(), c.info);
+    // Registered, not yet activated: no certificate, no TLSA.
+    if (o->status == registry::device_status::registered)
+      return json_response(http::status::ok, dto::to_json(*o));
+    owners = std::move(*o);
+  }
   auto found = svc.get(c.params.at(0));
   if (!found) return error_response(found.error(), c.info);
-  return json_response(http::status::ok, dto::to_json(*found, true));
+  auto body = dto::to_json(*found, true);
+  if (owners) {
+    for (auto& kv : dto::to_json(*owners)) body[kv.key()] = kv.value();
+  }
+  return json_response(http::status::ok, body);
 }
 
 namespace {
 
-response revoke_with(registry::enrollment_service& svc, const call& c, std::string_view reason_name) {
+response revoke_with(registry::enrollment_service& svc, const call& c, std::string_view reason_name,
+                     registry::lifecycle_service* lc) {
   const auto reason = pki::revocation_reason_from_name(reason_name);
   if (!reason) {
     // The name is client text: quote it only when short, so problems stay small.
@@ -109,31 +129,33 @@ response revoke_with(registry::enrollment_service& svc, const call& c, std::stri
     if (reason_name.size() <= 64) detail = "unknown reason \"" + std::string(reason_name) + "\": " + detail;
     return error_response({registry::errc::invalid_revocation_reason, std::move(detail)}, c.info);
   }
-  auto revoked = svc.revoke(c.params.at(0), *reason);
+  auto revoked = lc != nullptr && c.key ? lc->revoke(*c.key, c.params.at(0), *reason)
+                                        : svc.revoke(c.params.at(0), *reason);
   if (!revoked) return error_response(revoked.error(), c.info);
   return json_response(http::status::ok, dto::to_json(*revoked));
 }
 
 }  // namespace
 
-response revoke_device(registry::enrollment_service& svc, const call& c) {
+response revoke_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
   std::string reason = "unspecified";
   if (auto url = boost::urls::parse_origin_form(c.req.target())) {
     const auto params = url->params();
     if (auto it = params.find("reason"); it != params.end()) reason = (*it).value;
   }
-  return revoke_with(svc, c, reason);
+  return revoke_with(svc, c, reason, lc);
 }
 
-response revoke_device_post(registry::enrollment_service& svc, const call& c) {
+response revoke_device_post(registry::enrollment_service& svc, const call& c,
+                            registry::lifecycle_service* lc) {
   // An empty body is "no reason given"; anything else must be the JSON object.
-  if (c.req.body().empty()) return revoke_with(svc, c, "unspecified");
+  if (c.req.body().empty()) return revoke_with(svc, c, "unspecified", lc);
   if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_revoke(c.req.body());
   if (!body) {
     return decode_problem(body.error(), c);
   }
-  return revoke_with(svc, c, body->reason);
+  return revoke_with(svc, c, body->reason, lc);
 }
 
 }  // namespace iotreg::api::handlers

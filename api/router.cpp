@@ -6,6 +6,7 @@
 #include "api/handlers/est.hpp"
 #include "api/handlers/renewal.hpp"
 #include "api/handlers/revocation.hpp"
+#include "api/handlers/tenants.hpp"
 #include "api/idempotency.hpp"
 #include "api/log.hpp"
 #include "api/problem.hpp"
@@ -89,24 +90,28 @@ router::router(registry::enrollment_service& enroll, registry::authenticator& au
   using http::verb;
   routes_ = {
       {verb::post, "/api/v1/devices", true,
-       [&enroll](const call& c) { return handlers::enroll_device(enroll, c); }},
+       [this, &enroll](const call& c) { return handlers::enroll_device(enroll, c, lifecycle_); }},
       {verb::get, "/api/v1/devices/{id}", true,
-       [&enroll](const call& c) { return handlers::get_device(enroll, c); }},
+       [this, &enroll](const call& c) { return handlers::get_device(enroll, c, lifecycle_); }},
       {verb::delete_, "/api/v1/devices/{id}", true,
-       [&enroll](const call& c) { return handlers::revoke_device(enroll, c); }},
+       [this, &enroll](const call& c) { return handlers::revoke_device(enroll, c, lifecycle_); }},
       {verb::post, "/api/v1/devices/{id}/revoke", true,
-       [&enroll](const call& c) { return handlers::revoke_device_post(enroll, c); }},
+       [this, &enroll](const call& c) { return handlers::revoke_device_post(enroll, c, lifecycle_); }},
       {verb::get, "/healthz", false, [](const call& c) { return handlers::healthz(c); }},
   };
   // Renewal (issue 4 item 4).
-  routes_.push_back({verb::post, "/api/v1/devices/{id}/renew", true,
-                     [&enroll](const call& c) { return handlers::renew_device(enroll, c); }});
-  routes_.push_back({verb::post, "/api/v1/devices/{id}/rekey", true,
-                     [&enroll](const call& c) { return handlers::rekey_device(enroll, c); }});
-  routes_.push_back({verb::post, "/api/v1/devices/{id}/confirm", true,
-                     [&enroll](const call& c) { return handlers::confirm_certificate(enroll, c); }});
-  routes_.push_back({verb::get, "/api/v1/certificates", true,
-                     [&enroll](const call& c) { return handlers::list_expiring(enroll, c); }});
+  routes_.push_back({verb::post, "/api/v1/devices/{id}/renew", true, [this, &enroll](const call& c) {
+                       return handlers::renew_device(enroll, c, lifecycle_);
+                     }});
+  routes_.push_back({verb::post, "/api/v1/devices/{id}/rekey", true, [this, &enroll](const call& c) {
+                       return handlers::rekey_device(enroll, c, lifecycle_);
+                     }});
+  routes_.push_back({verb::post, "/api/v1/devices/{id}/confirm", true, [this, &enroll](const call& c) {
+                       return handlers::confirm_certificate(enroll, c, lifecycle_);
+                     }});
+  routes_.push_back({verb::get, "/api/v1/certificates", true, [this, &enroll](const call& c) {
+                       return handlers::list_expiring(enroll, c, lifecycle_);
+                     }});
   if (cas != nullptr) {
     routes_.push_back({verb::get, "/.well-known/ca/{file}", false,
                        [cas](const call& c) { return handlers::get_ca_certificate(*cas, c); }});
@@ -135,6 +140,36 @@ router::router(registry::enrollment_service& enroll, registry::authenticator& au
     routes_.push_back({verb::post, "/.well-known/est/serverkeygen", false,
                        [&e, &auth](const call& c) { return handlers::est_serverkeygen(e, auth, c); }});
   }
+}
+
+void router::add_tenancy(registry::lifecycle_service& lifecycle, registry::tenant_service& tenants) {
+  using http::verb;
+  lifecycle_ = &lifecycle;
+  auto& l = lifecycle;
+  auto& t = tenants;
+  const std::vector<route> more = {
+      {verb::post, "/api/v1/tenants", true, [&t](const call& c) { return handlers::create_tenant(t, c); }},
+      {verb::get, "/api/v1/tenants", true, [&t](const call& c) { return handlers::list_tenants(t, c); }},
+      {verb::post, "/api/v1/tenants/{id}/api-keys", true,
+       [&t](const call& c) { return handlers::create_api_key(t, c); }},
+      {verb::delete_, "/api/v1/api-keys/{id}", true,
+       [&t](const call& c) { return handlers::revoke_api_key(t, c); }},
+      {verb::post, "/api/v1/devices/register", true,
+       [&l](const call& c) { return handlers::register_device(l, c); }},
+      {verb::post, "/api/v1/devices/bulk", true,
+       [&l](const call& c) { return handlers::register_bulk(l, c); }},
+      {verb::post, "/api/v1/devices/{id}/suspend", true,
+       [&l](const call& c) { return handlers::suspend_device(l, c); }},
+      {verb::post, "/api/v1/devices/{id}/resume", true,
+       [&l](const call& c) { return handlers::resume_device(l, c); }},
+      {verb::post, "/api/v1/devices/{id}/delete", true,
+       [&l](const call& c) { return handlers::delete_device(l, c); }},
+      {verb::post, "/api/v1/devices/{id}/transfer-code", true,
+       [&l](const call& c) { return handlers::create_transfer_code(l, c); }},
+      {verb::post, "/api/v1/devices/{id}/transfer", true,
+       [&l](const call& c) { return handlers::transfer_device(l, c); }},
+  };
+  routes_.insert(routes_.end(), more.begin(), more.end());
 }
 
 response router::handle(const request& req, const request_info& info) {

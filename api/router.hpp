@@ -8,6 +8,7 @@
 #include "registry/enrollment_service.hpp"
 #include "registry/est_service.hpp"
 #include "registry/revocation_responder.hpp"
+#include "registry/tenancy.hpp"
 
 #include <functional>
 #include <string_view>
@@ -28,6 +29,11 @@ class router {
   router(registry::enrollment_service& enroll, registry::authenticator& auth,
          const registry::ca_directory* cas = nullptr, registry::revocation_responder* revocation = nullptr,
          registry::est_service* est = nullptr);
+
+  /// Tenants (issue 5): adds the admin's tenant and API key routes and the device lifecycle
+  /// routes, and makes the device routes authorize each call by the caller's tenant. Call before
+  /// serving; the services must outlive the router.
+  void add_tenancy(registry::lifecycle_service& lifecycle, registry::tenant_service& tenants);
 
   /// Answers one request. Blocking (enroll and revoke wait for zone publication): run it on the
   /// work pool, never on an io thread. Never throws except std::bad_alloc: an unexpected
@@ -65,6 +71,7 @@ class router {
   std::vector<route> routes_;
   idempotency_layer* idempotency_ = nullptr;
   rate_limiter* limiter_ = nullptr;
+  registry::lifecycle_service* lifecycle_ = nullptr;  // set by add_tenancy
 };
 
 }  // namespace iotreg::api

@@ -29,6 +29,9 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::certificate_not_found: return {s::not_found, "certificate-not-found", "Certificate not found"};
     case errc::certificate_not_live:
       return {s::conflict, "certificate-not-live", "Certificate withdrawn or revoked"};
+    case errc::invalid_transition: return {s::conflict, "invalid-transition", "Invalid lifecycle transition"};
+    case errc::tenant_not_found: return {s::not_found, "tenant-not-found", "Tenant not found"};
+    case errc::api_key_not_found: return {s::not_found, "api-key-not-found", "API key not found"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

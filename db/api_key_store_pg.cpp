@@ -12,8 +12,10 @@ std::optional<registry::api_key> pg_api_key_store::find_active(const std::array<
   return with_transaction(pool_, [&](pqxx::work& tx) -> std::optional<registry::api_key> {
     const auto rows = tx.exec_prepared(stmt::api_key_find_active, detail::to_bytea(hash));
     if (rows.empty()) return std::nullopt;
-    return registry::api_key{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::string>(),
-                             rows[0][2].as<std::string>()};
+    registry::api_key k{rows[0][0].as<std::int64_t>(), rows[0][1].as<std::string>(),
+                        rows[0][2].as<std::string>(), std::nullopt};
+    if (!rows[0][3].is_null()) k.tenant_id = rows[0][3].as<std::int64_t>();
+    return k;
   });
 }
 

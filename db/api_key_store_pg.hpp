@@ -13,7 +13,7 @@ class pg_api_key_store final : public registry::api_key_store {
   /// `p` must outlive the store.
   explicit pg_api_key_store(pool& p) noexcept : pool_(p) {}
 
-  /// Active = not revoked and not expired (expires_at null or in the future).
+  /// Active = not revoked, not expired (expires_at null or in the future), its tenant not disabled.
   std::optional<registry::api_key> find_active(const std::array<std::uint8_t, 32>& hash) override;
   /// A new key never expires. @throws pqxx::unique_violation if the hash is already stored.
   std::int64_t insert(std::string_view name, std::string_view role,

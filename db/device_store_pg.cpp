@@ -19,10 +19,13 @@ using registry::error;
 registry::result<std::int64_t> pg_device_store::insert_enrollment(const registry::new_enrollment& e) {
   return with_transaction(pool_, [&](pqxx::work& tx) -> registry::result<std::int64_t> {
     const detail::nullable_param api_key{e.api_key_id};
+    const detail::nullable_param mno{e.mno_tenant_id};
     std::int64_t device_row = 0;
     try {
-      device_row =
-          tx.exec_prepared1(stmt::device_insert, e.zone, e.device_id, api_key.get())[0].as<std::int64_t>();
+      const auto rows = tx.exec_prepared(stmt::device_insert, e.zone, e.device_id, api_key.get(), mno.get());
+      // No row: the pair exists and is not a registered device waiting for activation.
+      if (rows.empty()) return error{errc::device_exists, "device " + e.device_id + " is already enrolled"};
+      device_row = rows[0][0].as<std::int64_t>();
     } catch (const pqxx::sql_error& ex) {
       // Only this statement's violation means "taken": a duplicate certificate serial below is
       // a bug and must throw.

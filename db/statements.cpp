@@ -16,8 +16,13 @@ struct statement {
 
 constexpr statement all[] = {
     {device_insert,
-     "INSERT INTO devices (zone, device_id, status, created_by) "
-     "VALUES ($1, $2, 'active', $3::bigint) RETURNING id"},
+     // Activation of a device an ASP registered (migration 006) or a new row; no row returned if
+     // the (zone, id) pair exists in any other state.
+     "INSERT INTO devices (zone, device_id, status, created_by, mno_tenant_id) "
+     "VALUES ($1, $2, 'active', $3::bigint, $4::bigint) "
+     "ON CONFLICT (zone, device_id) DO UPDATE SET status = 'active', "
+     "  mno_tenant_id = excluded.mno_tenant_id, updated_at = now() "
+     "WHERE devices.status = 'registered' RETURNING id"},
 
     {certificate_insert,
      "INSERT INTO certificates (device, serial_hex, issuer_key_id, pem, not_before, not_after, "
@@ -126,11 +131,15 @@ constexpr statement all[] = {
     {zone_journal_load, "SELECT from_serial, to_serial, diff FROM zone_journal WHERE zone = $1 ORDER BY id"},
 
     {api_key_find_active,
-     "SELECT id, name, role FROM api_keys "
-     "WHERE key_hash = $1::bytea AND revoked_at IS NULL "
-     "  AND (expires_at IS NULL OR expires_at > now())"},
+     "SELECT k.id, k.name, k.role, k.tenant_id FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
+     "WHERE k.key_hash = $1::bytea AND k.revoked_at IS NULL "
+     "  AND (k.expires_at IS NULL OR k.expires_at > now()) AND t.disabled_at IS NULL"},
 
-    {api_key_insert, "INSERT INTO api_keys (name, role, key_hash) VALUES ($1, $2, $3::bytea) RETURNING id"},
+    // Keys made without a tenant (init, `apikey create --role admin`) belong to the first tenant
+    // of their role's kind: the admin tenant made by migration 006.
+    {api_key_insert,
+     "INSERT INTO api_keys (name, role, key_hash, tenant_id) "
+     "VALUES ($1, $2, $3::bytea, (SELECT min(id) FROM tenants WHERE kind = $2)) RETURNING id"},
 
     {api_key_count_active,
      "SELECT count(*) FROM api_keys "
@@ -145,6 +154,7 @@ void prepare_all(pqxx::connection& c) {
   prepare_revocation(c);
   prepare_robustness(c);
   prepare_renewal(c);
+  prepare_tenants(c);
 }
 
 }  // namespace iotreg::db::stmt

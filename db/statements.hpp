@@ -80,6 +80,24 @@ inline constexpr const char* certificates_expiring = "certificates_expiring";
 
 /// Registers the renewal statements on `c` (called by prepare_all).
 void prepare_renewal(pqxx::connection& c);
+// tenants and lifecycle (tenant_store, lifecycle_store); SQL in tenant_statements.cpp
+inline constexpr const char* tenant_insert = "tenant_insert";
+inline constexpr const char* tenant_list = "tenant_list";
+inline constexpr const char* tenant_find = "tenant_find";
+inline constexpr const char* api_key_insert_tenant = "api_key_insert_tenant";
+inline constexpr const char* api_key_revoke = "api_key_revoke";
+inline constexpr const char* lifecycle_ownership = "lifecycle_ownership";
+inline constexpr const char* lifecycle_lock = "lifecycle_lock";
+inline constexpr const char* lifecycle_set_status = "lifecycle_set_status";
+inline constexpr const char* lifecycle_set_asp = "lifecycle_set_asp";
+inline constexpr const char* lifecycle_set_transfer_code = "lifecycle_set_transfer_code";
+inline constexpr const char* zone_change_add_current = "zone_change_add_current";
+inline constexpr const char* lifecycle_audit = "lifecycle_audit";
+inline constexpr const char* lifecycle_register = "lifecycle_register";
+inline constexpr const char* lifecycle_audit_register = "lifecycle_audit_register";
+
+/// Registers the tenant and lifecycle statements on `c` (called by prepare_all).
+void prepare_tenants(pqxx::connection& c);
 
 /// Registers the revocation statements on `c` (called by prepare_all).
 void prepare_revocation(pqxx::connection& c);

@@ -35,7 +35,10 @@ struct enroll_request {
   std::string device_id;
   std::string csr_pem;  // empty when server_keygen is set
   std::optional<std::int64_t> api_key_id;
-  std::optional<server_keygen_request> server_keygen{};  // last: positional initializers stay valid
+  std::optional<server_keygen_request> server_keygen{};  // positional initializers stay valid
+  /// The MNO tenant that activates the device (set by the API after authorize_activation);
+  /// nullopt for the admin. Activates the device an ASP registered, if there is one.
+  std::optional<std::int64_t> mno_tenant_id{};
 };
 
 /// A device as the API shows it.

@@ -30,6 +30,9 @@ class category final : public boost::system::error_category {
       case errc::invalid_revocation_reason: return "invalid revocation reason";
       case errc::certificate_not_found: return "certificate not found";
       case errc::certificate_not_live: return "certificate withdrawn or revoked";
+      case errc::invalid_transition: return "invalid lifecycle transition";
+      case errc::tenant_not_found: return "tenant not found";
+      case errc::api_key_not_found: return "API key not found";
     }
     return "unknown registry error";
   }

@@ -31,6 +31,9 @@ enum class errc {
   invalid_revocation_reason,  // not an RFC 5280 CRLReason name
   certificate_not_found,      // the device has no certificate with that serial
   certificate_not_live,       // confirm: the certificate is withdrawn or revoked
+  invalid_transition,         // the lifecycle state machine forbids this change (nothing changed)
+  tenant_not_found,           // no tenant with that id (admin API)
+  api_key_not_found,          // no API key with that id (admin API)
 };
 
 const boost::system::error_category& registry_category() noexcept;

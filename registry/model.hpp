@@ -13,9 +13,11 @@ namespace iotreg::registry {
 using clock = std::chrono::system_clock;
 using time_point = clock::time_point;
 
-enum class device_status { active, revoked };
+/// The lifecycle states (registry/lifecycle.hpp has the transitions); values appended only.
+enum class device_status { active, revoked, registered, suspended, deleted };
 
-/// "active" / "revoked": the spelling used in the database and the API.
+/// "active", "revoked", "registered", "suspended", "deleted": the spelling used in the database
+/// and the API.
 std::string_view to_string(device_status s) noexcept;
 std::optional<device_status> device_status_from_string(std::string_view s) noexcept;
 
@@ -58,6 +60,9 @@ struct new_enrollment {
   tlsa_data tlsa;
   certificate_record certificate;
   std::optional<std::int64_t> api_key_id;  // who enrolled it
+  /// The MNO tenant that activates it (nullopt: the admin). If the (zone, id) row exists in state
+  /// "registered" (an ASP registered it), the store activates that row instead of inserting one.
+  std::optional<std::int64_t> mno_tenant_id{};
 };
 
 /// A row of the zone change outbox.
@@ -78,7 +83,28 @@ struct device_tlsa {
 struct api_key {
   std::int64_t id = 0;
   std::string name;
-  std::string role;  // "admin" for now; tenants come with issue 5
+  std::string role;                         // "admin", "mno" or "asp": the kind of its tenant
+  std::optional<std::int64_t> tenant_id{};  // nullopt: a key without a tenant (none since migration 006)
+};
+
+/// A tenant: the registry admin, an operator (MNO) or a service provider (ASP).
+struct tenant {
+  std::int64_t id = 0;
+  std::string name;
+  std::string kind;  // "admin", "mno", "asp"
+  time_point created_at;
+  std::optional<time_point> disabled_at;
+};
+
+/// Who owns a device and where it is in its lifecycle: what authorization looks at.
+struct device_ownership {
+  std::string id;
+  device_status status = device_status::registered;
+  std::optional<std::int64_t> asp_tenant_id;
+  std::optional<std::int64_t> mno_tenant_id;
+  time_point created_at;
+  time_point updated_at;
+  std::optional<time_point> deleted_at;
 };
 
 /// What a renewal or rekey hands to the store: one more certificate for an existing device,

@@ -5,6 +5,7 @@
 
 #include "registry/dnssec_key_record.hpp"
 #include "registry/errors.hpp"
+#include "registry/lifecycle.hpp"
 #include "registry/model.hpp"
 
 #include <array>
@@ -214,6 +215,77 @@ class api_key_store {
 
   /// How many active keys have this role (init creates the admin key only once).
   virtual std::size_t count_active(std::string_view role) = 0;
+};
+
+/// A device row as a lifecycle change sees it, locked for the change's transaction.
+struct locked_device {
+  device_ownership owners;
+  std::optional<std::array<std::uint8_t, 32>> transfer_code_hash;  // a pending transfer's code
+  std::optional<time_point> transfer_code_expires_at;
+};
+
+/// What a lifecycle change writes, decided by the caller from the locked row.
+struct lifecycle_change {
+  transition t;                         // from next_transition()
+  std::uint8_t revocation_reason = 0;   // RFC 5280 code, used when t.revoke_certificates
+  std::optional<std::int64_t> new_asp;  // transfer: the new owner (also clears the code)
+  std::optional<std::array<std::uint8_t, 32>> set_transfer_code;  // with its expiry below
+  time_point transfer_code_expires_at;
+  std::string audit_action;                // e.g. "device.suspend"
+  std::optional<std::int64_t> api_key_id;  // who
+};
+
+/// One id of a registration batch and what became of it.
+struct registration_outcome {
+  std::string device_id;
+  bool registered = false;  // false: the (zone, id) pair already existed
+};
+
+/// Device ownership and lifecycle changes (migration 006).
+class lifecycle_store {
+ public:
+  virtual ~lifecycle_store() = default;
+
+  /// The device's owners and state, certificate or not; nullopt if there is no such row.
+  virtual std::optional<device_ownership> ownership(std::string_view zone, std::string_view device_id) = 0;
+
+  using decider = std::function<result<lifecycle_change>(const locked_device&)>;
+
+  /// In ONE transaction: locks the row, calls `decide` with it (authorization and the transition
+  /// table) and, if it returns a change, applies it: state, owner, transfer code, certificates
+  /// revoked, a zone change (the current certificate's TLSA) and an audit row.
+  /// @returns the zone change id if one was written; errc::device_not_found if there is no row;
+  /// what `decide` returns (nothing is written then).
+  virtual result<std::optional<std::int64_t>> change(std::string_view zone, std::string_view device_id,
+                                                     const decider& decide) = 0;
+
+  /// In ONE transaction: registers `ids` (already valid and distinct) in state "registered" for
+  /// ASP `asp_tenant_id`, with an audit row each; ids already present are left as they are.
+  /// @returns an outcome per id, in order.
+  virtual std::vector<registration_outcome> register_devices(std::string_view zone,
+                                                             const std::vector<std::string>& ids,
+                                                             std::int64_t asp_tenant_id,
+                                                             std::optional<std::int64_t> api_key_id) = 0;
+};
+
+/// Tenants and their API keys (admin API, iotregctl).
+class tenant_store {
+ public:
+  virtual ~tenant_store() = default;
+
+  /// @returns the new tenant. `kind` is "admin", "mno" or "asp" (checked by the caller).
+  virtual tenant create_tenant(std::string_view name, std::string_view kind) = 0;
+  virtual std::vector<tenant> list_tenants() = 0;
+  virtual std::optional<tenant> find_tenant(std::int64_t id) = 0;
+
+  /// Stores a key of tenant `tenant_id` by its hash, its role the tenant's kind.
+  /// @returns its id.
+  virtual std::int64_t insert_key(std::int64_t tenant_id, std::string_view name,
+                                  const std::array<std::uint8_t, 32>& hash,
+                                  std::optional<time_point> expires_at) = 0;
+
+  /// Revokes key `id` (now). @returns false if there is no such key or it was already revoked.
+  virtual bool revoke_key(std::int64_t id) = 0;
 };
 
 }  // namespace iotreg::registry

@@ -74,7 +74,8 @@ enrollment registry_service::to_enrollment(const device& d) const {
 result<enrollment> registry_service::enroll(const enroll_request& req) {
   auto id = normalize_device_id(req.device_id, settings_.allow_label_ids);
   if (!id) return id.error();
-  if (req.server_keygen) return enroll_with_server_key(*id, *req.server_keygen, req.api_key_id);
+  if (req.server_keygen)
+    return enroll_with_server_key(*id, *req.server_keygen, req.api_key_id, req.mno_tenant_id);
   auto csr = pki::parse_csr_pem(req.csr_pem, settings_.csr);
   if (!csr) return detail::csr_error(csr.error());
   if (const auto ec = pki::check_csr_names(*csr, settings_.csr, dns_name(*id), *id))
@@ -86,7 +87,7 @@ result<enrollment> registry_service::enroll(const enroll_request& req) {
 
   auto cert = pki::issue_device_certificate(issuing_, *csr, dns_name(*id), settings_.device_validity, now_(),
                                             settings_.urls);
-  auto d = store_and_publish(*id, cert, req.api_key_id);
+  auto d = store_and_publish(*id, cert, req.api_key_id, req.mno_tenant_id);
   if (!d) return d.error();
   if (!d->zone_serial) {
     return error{errc::publication_timeout,
@@ -96,7 +97,8 @@ result<enrollment> registry_service::enroll(const enroll_request& req) {
 }
 
 result<device> registry_service::store_and_publish(const std::string& id, const pki::certificate& cert,
-                                                   std::optional<std::int64_t> api_key_id) {
+                                                   std::optional<std::int64_t> api_key_id,
+                                                   std::optional<std::int64_t> mno_tenant_id) {
   auto rdata = dns::dane_ee_spki_sha256(cert.spki_der());
 
   new_enrollment row;
@@ -109,6 +111,7 @@ result<device> registry_service::store_and_publish(const std::string& id, const 
   row.certificate.not_before = cert.not_before();
   row.certificate.not_after = cert.not_after();
   row.api_key_id = api_key_id;
+  row.mno_tenant_id = mno_tenant_id;
   auto change = devices_.insert_enrollment(row);
   if (!change) return change.error();
   logger()->info("enrolled device {} in zone {}: certificate serial {}, change {}", id, settings_.zone,

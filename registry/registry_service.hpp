@@ -61,11 +61,14 @@ class registry_service final : public enrollment_service {
   enrollment to_enrollment(const device& d) const;
   /// server_keygen.cpp: enroll() with a key made here instead of a CSR.
   result<enrollment> enroll_with_server_key(const std::string& id, const server_keygen_request& kg,
-                                            std::optional<std::int64_t> api_key_id);
+                                            std::optional<std::int64_t> api_key_id,
+                                            std::optional<std::int64_t> mno_tenant_id = std::nullopt);
   /// Commits device + certificate + zone change and waits for publication; the device's
   /// zone_serial is unset if the wait timed out (committed, not yet served).
+  /// `mno_tenant_id`: the activating MNO (new_enrollment::mno_tenant_id).
   result<device> store_and_publish(const std::string& id, const pki::certificate& cert,
-                                   std::optional<std::int64_t> api_key_id);
+                                   std::optional<std::int64_t> api_key_id,
+                                   std::optional<std::int64_t> mno_tenant_id = std::nullopt);
   std::string dns_name(std::string_view device_id) const;
   /// server_keygen.cpp: checks `kg`, runs `precheck` (an error stops before any key is made),
   /// makes the key, issues for it, seals it and hands the certificate to `store`.

@@ -26,7 +26,8 @@ error bad_keygen(std::string detail) { return {errc::invalid_server_keygen, std:
 
 result<enrollment> registry_service::enroll_with_server_key(const std::string& id,
                                                             const server_keygen_request& kg,
-                                                            std::optional<std::int64_t> api_key_id) {
+                                                            std::optional<std::int64_t> api_key_id,
+                                                            std::optional<std::int64_t> mno_tenant_id) {
   return with_server_key(
       id, kg,
       [&]() -> std::optional<error> {
@@ -35,7 +36,7 @@ result<enrollment> registry_service::enroll_with_server_key(const std::string& i
           return error{errc::device_exists, "device " + id + " is already registered"};
         return std::nullopt;
       },
-      [&](const pki::certificate& cert) { return store_and_publish(id, cert, api_key_id); });
+      [&](const pki::certificate& cert) { return store_and_publish(id, cert, api_key_id, mno_tenant_id); });
 }
 
 result<enrollment> registry_service::with_server_key(

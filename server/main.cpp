@@ -13,6 +13,7 @@
 #include "db/pool.hpp"
 #include "db/revocation_store_pg.hpp"
 #include "db/robustness_store_pg.hpp"
+#include "db/tenant_store_pg.hpp"
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
 #include "dns/zone_snapshot.hpp"
@@ -24,6 +25,7 @@
 #include "registry/key_manager.hpp"
 #include "registry/registry_service.hpp"
 #include "registry/revocation_service.hpp"
+#include "registry/tenancy_service.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
 #include "server/notify_sender.hpp"
@@ -162,6 +164,16 @@ int run(const config::settings& s) {
   router.set_idempotency(&idempotency);
   api::rate_limiter limiter(s.api.rate_limit_per_second, s.api.rate_limit_burst);
   if (limiter.enabled()) router.set_rate_limiter(&limiter);
+  // Tenants and the device lifecycle (issue 5): every device call is authorized by its tenant.
+  db::pg_lifecycle_store lifecycle_store(pool);
+  db::pg_tenant_store tenant_store(pool);
+  registry::device_lifecycle lifecycle({.zone = s.zone.name,
+                                        .allow_label_ids = s.zone.allow_label_ids,
+                                        .publish_timeout = s.server.publish_timeout},
+                                       lifecycle_store, publisher);
+  lifecycle.set_revocation_service(&revocation);
+  registry::tenant_admin tenants(tenant_store);
+  router.add_tenancy(lifecycle, tenants);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);

@@ -1,9 +1,10 @@
 #include "api/handlers/devices.hpp"
 
 #include "api/dto/device_dto.hpp"
-#include "api/idempotency.hpp"
 #include "api/dto/renewal_dto.hpp"
+#include "api/dto/tenant_dto.hpp"
 #include "api/handlers/renewal.hpp"
+#include "api/idempotency.hpp"
 #include "api/problem.hpp"
 
 #include <boost/beast/core/string.hpp>
@@ -70,7 +71,7 @@ response decode_problem(const dto::decode_error& e, const call& c) {
 
 }  // namespace
 
-response enroll_device(registry::enrollment_service& svc, const call& c) {
+response enroll_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
   if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_enroll(c.req.body());
   if (!body) {
@@ -86,6 +87,11 @@ response enroll_device(registry::enrollment_service& svc, const call& c) {
         registry::server_keygen_request{std::move(kg.key_type), std::move(kg.format), std::move(kg.password)};
   }
   if (c.key) req.api_key_id = c.key->id;
+  if (lc != nullptr && c.key) {
+    auto mno = lc->authorize_activation(*c.key, req.device_id);
+    if (!mno) return error_response(mno.error(), c.info);
+    req.mno_tenant_id = *mno;
+  }
 
   auto enrolled = svc.enroll(req);
   if (!enrolled) return error_response(enrolled.error(), c.info);
@@ -99,15 +105,29 @@ response enroll_device(registry::enrollment_service& svc, const call& c) {
   return res;
 }
 
-response get_device(registry::enrollment_service& svc, const call& c) {
+response get_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
+  std::optional<registry::device_ownership> owners;
+  if (lc != nullptr && c.key) {
+    auto o = lc->authorize_device(*c.key, registry::scope::device_read, c.params.at(0));
+    if (!o) return error_response(o.error(), c.info);
+    // Registered, not yet activated: no certificate, no TLSA.
+    if (o->status == registry::device_status::registered)
+      return json_response(http::status::ok, dto::to_json(*o));
+    owners = std::move(*o);
+  }
   auto found = svc.get(c.params.at(0));
   if (!found) return error_response(found.error(), c.info);
-  return json_response(http::status::ok, dto::to_json(*found, true));
+  auto body = dto::to_json(*found, true);
+  if (owners) {
+    for (auto& kv : dto::to_json(*owners)) body[kv.key()] = kv.value();
+  }
+  return json_response(http::status::ok, body);
 }
 
 namespace {
 
-response revoke_with(registry::enrollment_service& svc, const call& c, std::string_view reason_name) {
+response revoke_with(registry::enrollment_service& svc, const call& c, std::string_view reason_name,
+                     registry::lifecycle_service* lc) {
   const auto reason = pki::revocation_reason_from_name(reason_name);
   if (!reason) {
     // The name is client text: quote it only when short, so problems stay small.
@@ -115,36 +135,52 @@ response revoke_with(registry::enrollment_service& svc, const call& c, std::stri
     if (reason_name.size() <= 64) detail = "unknown reason \"" + std::string(reason_name) + "\": " + detail;
     return error_response({registry::errc::invalid_revocation_reason, std::move(detail)}, c.info);
   }
-  auto revoked = svc.revoke(c.params.at(0), *reason);
+  auto revoked = lc != nullptr && c.key ? lc->revoke(*c.key, c.params.at(0), *reason)
+                                        : svc.revoke(c.params.at(0), *reason);
   if (!revoked) return error_response(revoked.error(), c.info);
   return json_response(http::status::ok, dto::to_json(*revoked));
 }
 
 }  // namespace
 
-response revoke_device(registry::enrollment_service& svc, const call& c) {
+response revoke_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
   std::string reason = "unspecified";
   if (auto url = boost::urls::parse_origin_form(c.req.target())) {
     const auto params = url->params();
     if (auto it = params.find("reason"); it != params.end()) reason = (*it).value;
   }
-  return revoke_with(svc, c, reason);
+  return revoke_with(svc, c, reason, lc);
 }
 
-response revoke_device_post(registry::enrollment_service& svc, const call& c) {
+response revoke_device_post(registry::enrollment_service& svc, const call& c,
+                            registry::lifecycle_service* lc) {
   // An empty body is "no reason given"; anything else must be the JSON object.
-  if (c.req.body().empty()) return revoke_with(svc, c, "unspecified");
+  if (c.req.body().empty()) return revoke_with(svc, c, "unspecified", lc);
   if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_revoke(c.req.body());
   if (!body) {
     return decode_problem(body.error(), c);
   }
-  return revoke_with(svc, c, body->reason);
+  return revoke_with(svc, c, body->reason, lc);
 }
 
 // Renewal (issue 4 item 4), declared in renewal.hpp; here for the body helpers above.
 
-response renew_device(registry::enrollment_service& svc, const call& c) {
+namespace {
+
+/// With tenants: may the caller renew, rekey or confirm the device? nullopt if so, else the
+/// problem (403 for a role without the scope, 404 for another tenant's device).
+std::optional<response> renewal_refused(const call& c, registry::lifecycle_service* lc) {
+  if (lc == nullptr || !c.key) return std::nullopt;
+  auto o = lc->authorize_device(*c.key, registry::scope::device_activate, c.params.at(0));
+  if (!o) return error_response(o.error(), c.info);
+  return std::nullopt;
+}
+
+}  // namespace
+
+response renew_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
+  if (auto refused = renewal_refused(c, lc)) return std::move(*refused);
   if (!c.req.body().empty() && !is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_renew(c.req.body());
   if (!body) return decode_problem(body.error(), c);
@@ -155,7 +191,8 @@ response renew_device(registry::enrollment_service& svc, const call& c) {
   return json_response(http::status::created, dto::to_json_renewed(*renewed));
 }
 
-response rekey_device(registry::enrollment_service& svc, const call& c) {
+response rekey_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
+  if (auto refused = renewal_refused(c, lc)) return std::move(*refused);
   if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_rekey(c.req.body());
   if (!body) return decode_problem(body.error(), c);
@@ -176,7 +213,9 @@ response rekey_device(registry::enrollment_service& svc, const call& c) {
                                     dto::to_json_renewed(*rekeyed, dto::wiping_storage()));
 }
 
-response confirm_certificate(registry::enrollment_service& svc, const call& c) {
+response confirm_certificate(registry::enrollment_service& svc, const call& c,
+                             registry::lifecycle_service* lc) {
+  if (auto refused = renewal_refused(c, lc)) return std::move(*refused);
   if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_confirm(c.req.body());
   if (!body) return decode_problem(body.error(), c);
@@ -185,7 +224,10 @@ response confirm_certificate(registry::enrollment_service& svc, const call& c) {
   return json_response(http::status::ok, dto::to_json(*confirmed));
 }
 
-response list_expiring(registry::enrollment_service& svc, const call& c) {
+response list_expiring(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
+  if (lc != nullptr && c.key && c.key->role != "admin")
+    return error_response({registry::errc::forbidden, "the expiring-certificates list is the admin's"},
+                          c.info);
   constexpr std::size_t default_limit = 100;
   constexpr std::size_t max_limit = 1000;
   auto bad = [&](std::string detail) {

@@ -50,6 +50,11 @@ std::variant<registry::api_key, response> authenticate(registry::authenticator& 
     return unauthenticated(c, "send Authorization: Bearer <API key> or Basic with the API key as password");
   auto key = auth.authenticate(*token);
   if (!key) return unauthenticated(c, "unknown, expired or revoked API key");
+  // EST enrollment derives the device from the CSR, after this point, so the tenant checks of an
+  // activation (an MNO activates only a device an ASP registered) cannot run here yet: until they
+  // do, only the admin enrolls over EST. Re-enrollment is the device's own, by its certificate.
+  if (key->role != "admin")
+    return error_response({registry::errc::forbidden, "EST enrollment needs an admin API key"}, c.info);
   return std::move(*key);
 }
 

@@ -5,17 +5,21 @@
 
 #include "api/handlers/context.hpp"
 #include "registry/enrollment_service.hpp"
+#include "registry/tenancy.hpp"
 
 namespace iotreg::api::handlers {
 
 /// POST /api/v1/devices/{id}/renew, body empty or {}: 201 with the enrollment and "serial".
-response renew_device(registry::enrollment_service& svc, const call& c);
+/// With tenants (lc set), renew, rekey and confirm need the device_activate scope on the device
+/// (its MNO, or the admin); the expiring list is the admin's (it spans every tenant).
+response renew_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc);
 /// POST /api/v1/devices/{id}/rekey, {"csr": PEM} or {"server_keygen": {...}}: 201 as renew.
-response rekey_device(registry::enrollment_service& svc, const call& c);
+response rekey_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc);
 /// POST /api/v1/devices/{id}/confirm, {"serial": hex}: 200 {"device_id","serial","confirmed",...}.
-response confirm_certificate(registry::enrollment_service& svc, const call& c);
+response confirm_certificate(registry::enrollment_service& svc, const call& c,
+                             registry::lifecycle_service* lc);
 /// GET /api/v1/certificates?expiring_before=<RFC 3339>&limit=<1..1000>&after=<cursor>:
 /// 200 {"certificates":[...],"next":cursor|null}; a bad parameter is a 400 "invalid-query".
-response list_expiring(registry::enrollment_service& svc, const call& c);
+response list_expiring(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc);
 
 }  // namespace iotreg::api::handlers

@@ -7,12 +7,16 @@
 //   iotregctl --config FILE dnssec status|ds|rollover zsk|ksk|ds-seen TAG
 //                                                     the zone's DNSSEC keys (dnssec_commands.cpp)
 //   iotregctl --config FILE apikey create --name N [--role admin] [--file F]
+//   iotregctl --config FILE apikey create --tenant ID [--name N] [--expires T] [--file F]
+//   iotregctl --config FILE tenant create --kind mno|asp|admin NAME   (prints the tenant id)
+//   iotregctl --config FILE tenant list
 //   iotregctl --config FILE ca create|list|show|rotate  the issuing CAs (ca_commands.cpp)
 
 #include "config/load.hpp"
 #include "db/api_key_store_pg.hpp"
 #include "db/migrate.hpp"
 #include "db/pool.hpp"
+#include "db/tenant_store_pg.hpp"
 #include "pki/ca.hpp"
 #include "registry/registry_service.hpp"
 #include "tools/iotregctl/ca_commands.hpp"
@@ -29,6 +33,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -56,6 +61,11 @@ constexpr const char* usage_text =
     "  dnssec ds-seen KEYTAG         record that the parent zone now publishes that KSK's DS\n"
     "  apikey create --name NAME [--role admin] [--file F]\n"
     "                                create an API key; printed once, or written to F (mode 0600)\n"
+    "  apikey create --tenant ID [--name NAME] [--expires 2027-01-01T00:00:00Z] [--file F]\n"
+    "                                an API key of tenant ID (its role is the tenant's kind)\n"
+    "  tenant create --kind mno|asp|admin NAME\n"
+    "                                create a tenant; prints its id\n"
+    "  tenant list                   id, kind, name of every tenant\n"
     "  ca list                       the root and the issuing CAs: SKI, status (active, retired,\n"
     "                                expired), key type, validity, subject\n"
     "  ca show SKI                   one CA's details and its certificate (PEM)\n"
@@ -71,6 +81,7 @@ struct arguments {
   std::optional<fs::path> config;
   std::vector<std::string> command;
   std::optional<std::string> api_key_file, name, role;
+  std::optional<std::string> kind, tenant, expires;  // tenant create / apikey create --tenant
 };
 
 arguments parse_arguments(int argc, char** argv) {
@@ -89,6 +100,12 @@ arguments parse_arguments(int argc, char** argv) {
       a.name = value(i, arg);
     else if (arg == "--role")
       a.role = value(i, arg);
+    else if (arg == "--kind")
+      a.kind = value(i, arg);
+    else if (arg == "--tenant")
+      a.tenant = value(i, arg);
+    else if (arg == "--expires")
+      a.expires = value(i, arg);
     else if (arg == "--help" || arg == "-h")
       throw usage_error("");
     else if (arg.starts_with("-"))
@@ -214,8 +231,89 @@ int run_init(const config::settings& s, const arguments& a) {
   return 0;
 }
 
+/// "YYYY-MM-DDTHH:MM:SSZ" (UTC), or a duration from now: "<n>d", "<n>h", "<n>s".
+registry::time_point parse_expiry(const std::string& text) {
+  const auto now = registry::clock::now();
+  if (!text.empty() && (text.back() == 'd' || text.back() == 'h' || text.back() == 's')) {
+    std::size_t used = 0;
+    long long n = -1;
+    try {
+      n = std::stoll(text.substr(0, text.size() - 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (n > 0 && used == text.size() - 1) {
+      const long long unit = text.back() == 'd' ? 86400 : text.back() == 'h' ? 3600 : 1;
+      return now + std::chrono::seconds(n * unit);
+    }
+  }
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+      consumed != static_cast<int>(text.size())) {
+    throw usage_error("--expires wants YYYY-MM-DDTHH:MM:SSZ or a duration such as 90d");
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const auto t = registry::clock::from_time_t(timegm(&tm));
+  if (t <= now) throw usage_error("--expires is in the past");
+  return t;
+}
+
+std::int64_t parse_tenant_id(const std::string& text) {
+  std::size_t used = 0;
+  long long id = 0;
+  try {
+    id = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || id <= 0) throw usage_error("--tenant wants a tenant id (see `tenant list`)");
+  return id;
+}
+
+int run_tenant_create(const config::settings& s, const arguments& a) {
+  if (a.command.size() != 3 || a.command[2].empty()) throw usage_error("tenant create needs a NAME");
+  const std::string kind = a.kind.value_or("");
+  if (kind != "mno" && kind != "asp" && kind != "admin")
+    throw usage_error("tenant create needs --kind mno|asp|admin");
+  db::pool pool(s.database.dsn, 1);
+  db::pg_tenant_store tenants(pool);
+  const auto t = tenants.create_tenant(a.command[2], kind);
+  std::cout << t.id << std::endl;
+  say("created " + kind + " tenant " + std::to_string(t.id) + " (" + t.name + ")");
+  return 0;
+}
+
+int run_tenant_list(const config::settings& s) {
+  db::pool pool(s.database.dsn, 1);
+  db::pg_tenant_store tenants(pool);
+  for (const auto& t : tenants.list_tenants()) {
+    std::cout << t.id << '\t' << t.kind << '\t' << t.name << (t.disabled_at ? "\tdisabled" : "") << '\n';
+  }
+  return 0;
+}
+
 int run_apikey_create(const config::settings& s, const arguments& a) {
-  if (!a.name || a.name->empty()) throw usage_error("apikey create needs --name NAME");
+  if (a.tenant) {
+    const auto tenant_id = parse_tenant_id(*a.tenant);
+    std::optional<registry::time_point> expires;
+    if (a.expires) expires = parse_expiry(*a.expires);
+    db::pool pool(s.database.dsn, 1);
+    db::pg_tenant_store tenants(pool);
+    const auto t = tenants.find_tenant(tenant_id);
+    if (!t)
+      throw std::runtime_error("no tenant " + std::to_string(tenant_id) + " (see `iotregctl tenant list`)");
+    auto key = registry::generate_api_key();
+    const auto id =
+        tenants.insert_key(tenant_id, a.name.value_or(t->name), registry::api_key_hash(key), expires);
+    say("API key " + std::to_string(id) + " of " + t->kind + " tenant " + std::to_string(tenant_id) +
+        " created");
+    emit_api_key(key, a.api_key_file);
+    return 0;
+  }
+  if (!a.name || a.name->empty()) throw usage_error("apikey create needs --name NAME or --tenant ID");
   std::string role = a.role.value_or("admin");
   if (role != "admin") throw usage_error("unknown role '" + role + "' (only admin exists for now)");
   db::pool pool(s.database.dsn, 1);
@@ -237,6 +335,8 @@ int main(int argc, char** argv) {
     if (c.size() == 2 && c[0] == "zone" && c[1] == "ds") return tools::print_zone_ds(s);
     if (!c.empty() && c[0] == "dnssec") return tools::run_dnssec(s, std::span(c).subspan(1));
     if (c.size() == 2 && c[0] == "apikey" && c[1] == "create") return run_apikey_create(s, a);
+    if (c.size() >= 2 && c[0] == "tenant" && c[1] == "create") return run_tenant_create(s, a);
+    if (c.size() == 2 && c[0] == "tenant" && c[1] == "list") return run_tenant_list(s);
     if (!c.empty() && c[0] == "ca") return tools::run_ca(s, std::span(c).subspan(1), a.name);
     throw usage_error("unknown command: " + c[0]);
   } catch (const usage_error& e) {

@@ -53,19 +53,19 @@ void prepare_tenants(pqxx::connection& c) {
             "UPDATE devices SET transfer_code_hash = $2::bytea, "
             "  transfer_code_expires_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond' "
             "WHERE id = $1::bigint");
+  // Every distinct TLSA of the live, unexpired certificates (resume).
   c.prepare(zone_change_add_current,
             "INSERT INTO zone_changes (zone, device_id, op, tlsa_usage, tlsa_selector, tlsa_matching, "
             "  tlsa_data) "
-            "SELECT d.zone, d.device_id, 'add', c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, "
+            "SELECT DISTINCT d.zone, d.device_id, 'add', c.tlsa_usage, c.tlsa_selector, c.tlsa_matching, "
             "  c.tlsa_data "
-            "FROM devices d "
-            "CROSS JOIN LATERAL (SELECT * FROM certificates WHERE device = d.id "
-            "                    ORDER BY id DESC LIMIT 1) c "
-            "WHERE d.id = $1::bigint "
+            "FROM devices d JOIN certificates c ON c.device = d.id "
+            "WHERE d.id = $1::bigint AND c.withdrawn_at IS NULL AND c.revoked_at IS NULL "
+            "  AND c.not_after > now() "
             "RETURNING id");
   c.prepare(lifecycle_audit,
-            "INSERT INTO audit_log (api_key_id, action, zone, device_id, detail) "
-            "VALUES ($1::bigint, $2, $3, $4, $5::jsonb)");
+            "INSERT INTO audit_log (api_key_id, action, zone, device_id, detail, request_id) "
+            "VALUES ($1::bigint, $2, $3, $4, $5::jsonb, NULLIF($6::text, ''))");
   // $4 is a text[] literal built from validated device ids (quoted by the store).
   c.prepare(lifecycle_register,
             "INSERT INTO devices (zone, device_id, status, asp_tenant_id, created_by) "

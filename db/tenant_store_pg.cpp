@@ -3,6 +3,7 @@
 #include "db/convert.hpp"
 #include "db/statements.hpp"
 #include "db/transaction.hpp"
+#include "registry/request_context.hpp"
 
 #include <algorithm>
 #include <stdexcept>
@@ -161,14 +162,19 @@ registry::result<std::optional<std::int64_t>> pg_lifecycle_store::change(std::st
       tx.exec_prepared0(stmt::lifecycle_set_transfer_code, row_id, detail::to_bytea(*c.set_transfer_code),
                         detail::to_epoch_us(c.transfer_code_expires_at));
     }
+    // A device may carry several live certificates (a renewal overlap): every distinct TLSA of
+    // them enters or leaves; the removal reads them before a revocation ends their life.
+    std::optional<std::int64_t> change_id;
+    const auto newest = [&](const pqxx::result& added) {
+      for (const auto& row : added) change_id = std::max(change_id.value_or(0), row[0].as<std::int64_t>());
+    };
+    if (c.t.zone == registry::zone_effect::add) {
+      newest(tx.exec_prepared(stmt::zone_change_add_current, row_id));
+    } else if (c.t.zone == registry::zone_effect::remove) {
+      newest(tx.exec_prepared(stmt::zone_change_remove, row_id));
+    }
     if (c.t.revoke_certificates)
       tx.exec_prepared0(stmt::certificates_revoke, row_id, int{c.revocation_reason});
-    std::optional<std::int64_t> change_id;
-    if (c.t.zone == registry::zone_effect::add) {
-      change_id = tx.exec_prepared1(stmt::zone_change_add_current, row_id)[0].as<std::int64_t>();
-    } else if (c.t.zone == registry::zone_effect::remove) {
-      change_id = tx.exec_prepared1(stmt::zone_change_remove, row_id)[0].as<std::int64_t>();
-    }
     // The audit detail: state change, zone change, new owner; never the transfer code.
     std::string detail_json = "{\"from\":" + json_string(from) + ",\"to\":" + json_string(to);
     if (change_id) detail_json += ",\"change_id\":" + std::to_string(*change_id);
@@ -178,7 +184,7 @@ registry::result<std::optional<std::int64_t>> pg_lifecycle_store::change(std::st
     detail_json += "}";
     const detail::nullable_param key{c.api_key_id};
     tx.exec_prepared0(stmt::lifecycle_audit, key.get(), c.audit_action, str(zone), str(device_id),
-                      detail_json);
+                      detail_json, registry::current_request().request_id);
     return change_id;
   });
 }

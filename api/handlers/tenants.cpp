@@ -1,4 +1,5 @@
 #include "api/handlers/tenants.hpp"
+#include "api/idempotency.hpp"
 
 #include "api/dto/tenant_dto.hpp"
 #include "api/problem.hpp"
@@ -121,7 +122,10 @@ response create_api_key(registry::tenant_service& svc, const call& c) {
   }
   auto k = svc.create_api_key(caller(c), *tenant, name.value_or(""), expires);
   if (!k) return error_response(k.error(), c.info);
-  return json_response(http::status::created, dto::to_json(*k));
+  // The key is shown once and stored only hashed: never kept for an Idempotency-Key replay.
+  auto res = json_response(http::status::created, dto::to_json(*k));
+  res.set(secret_body_field, "1");
+  return res;
 }
 
 response revoke_api_key(registry::tenant_service& svc, const call& c) {
@@ -179,7 +183,10 @@ response delete_device(registry::lifecycle_service& svc, const call& c) {
 response create_transfer_code(registry::lifecycle_service& svc, const call& c) {
   auto code = svc.create_transfer_code(caller(c), c.params.at(0));
   if (!code) return error_response(code.error(), c.info);
-  return json_response(http::status::created, dto::to_json(*code));
+  // The code is stored only hashed: never kept for an Idempotency-Key replay.
+  auto res = json_response(http::status::created, dto::to_json(*code));
+  res.set(secret_body_field, "1");
+  return res;
 }
 
 response transfer_device(registry::lifecycle_service& svc, const call& c) {

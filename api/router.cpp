@@ -243,12 +243,15 @@ response router::dispatch(const request& req, const request_info& info) {
   }
   if (!c.key) return found->handler(c);
 
-  // Rate limits and idempotency keys belong to the credential (a tenant, once there are tenants).
-  const std::string scope = "api_key:" + std::to_string(c.key->id);
+  // Rate limits and idempotency keys belong to the tenant, so that a tenant's several keys share
+  // one budget and a retry through another of its keys is still recognised; a key without a
+  // tenant (none since migration 006, but the type allows it) is its own scope.
+  const std::string scope = c.key->tenant_id ? "tenant:" + std::to_string(*c.key->tenant_id)
+                                             : "api_key:" + std::to_string(c.key->id);
   if (limiter_) {
     if (const auto d = limiter_->acquire(scope); !d.allowed) {
       auto res = make_problem(http::status::too_many_requests, "rate-limited", "Too many requests",
-                              "the request rate of this credential is over its limit; retry after the "
+                              "the request rate of this tenant is over its limit; retry after the "
                               "Retry-After delay",
                               info.request_id);
       res.set(http::field::retry_after, std::to_string(d.retry_after.count()));

@@ -135,10 +135,10 @@ struct revocation_settings {
   std::chrono::seconds check_interval = std::chrono::hours(1);     // how often CRLs are checked
 };
 
-/// The REST API's robustness knobs ([api]): idempotency keys and per-credential rate limits.
+/// The REST API's robustness knobs ([api]): idempotency keys and per-tenant rate limits.
 struct api_settings {
   std::chrono::seconds idempotency_ttl = std::chrono::hours(24);  // how long an Idempotency-Key is kept
-  double rate_limit_per_second = 0;  // tokens added per second to each credential's bucket; 0 = off
+  double rate_limit_per_second = 0;  // tokens added per second to each tenant's bucket; 0 = off
   unsigned rate_limit_burst = 0;     // bucket size; 0 = off
 };
 

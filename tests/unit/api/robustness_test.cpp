@@ -305,6 +305,10 @@ struct fake_auth final : registry::authenticator {
   registry::result<registry::api_key> authenticate(std::string_view bearer) override {
     if (bearer == "good") return registry::api_key{42, "ops", "admin"};
     if (bearer == "asp") return registry::api_key{43, "fleet", "asp"};
+    // Two keys of one tenant (7) and one of another (8).
+    if (bearer == "mno-a1") return registry::api_key{50, "a1", "mno", 7};
+    if (bearer == "mno-a2") return registry::api_key{51, "a2", "mno", 7};
+    if (bearer == "mno-b") return registry::api_key{52, "b", "mno", 8};
     return registry::error{registry::errc::unauthenticated, "unknown API key"};
   }
 };
@@ -374,6 +378,39 @@ TEST_CASE("router: per-credential rate limit gives 429 problem+json with Retry-A
   for (int i = 0; i < 5; ++i)
     CHECK(router.handle(api::request{http::verb::get, "/healthz", 11}, {"r", "x"}).result() ==
           http::status::ok);
+}
+
+TEST_CASE("router: a tenant's keys share one rate-limit bucket and one idempotency scope") {
+  fake_enrollment svc;
+  fake_auth auth;
+  api::router router(svc, auth);
+  auto t = api::rate_limiter::clock::time_point{} + 100s;
+  api::rate_limiter lim(1.0, 2, 100, [&] { return t; });
+  router.set_rate_limiter(&lim);
+  CHECK(router.handle(get("/api/v1/devices/x", "mno-a1"), {"r", "x"}).result() == http::status::not_found);
+  CHECK(router.handle(get("/api/v1/devices/x", "mno-a2"), {"r", "x"}).result() == http::status::not_found);
+  CHECK(router.handle(get("/api/v1/devices/x", "mno-a1"), {"r", "x"}).result() ==
+        http::status::too_many_requests);
+  CHECK(router.handle(get("/api/v1/devices/x", "mno-a2"), {"r", "x"}).result() ==
+        http::status::too_many_requests);
+  CHECK(router.handle(get("/api/v1/devices/x", "mno-b"), {"r", "x"}).result() == http::status::not_found);
+
+  api::router router2(svc, auth);
+  memory_idempotency_store store;
+  api::idempotency_layer layer(store, fake_hash, 24h);
+  router2.set_idempotency(&layer);
+  const auto body =
+      R"({"device_id":"dev7","csr":"-----BEGIN CERTIFICATE REQUEST-----\nX\n-----END CERTIFICATE REQUEST-----\n"})";
+  auto with_key = [&](std::string token) {
+    auto req = post("/api/v1/devices", body, R"("t")");
+    req.set(http::field::authorization, "Bearer " + token);
+    return router2.handle(req, {"r", "x"});
+  };
+  const int before = svc.enrolls;
+  CHECK(with_key("mno-a1").result() == http::status::created);
+  CHECK(with_key("mno-a2").result() == http::status::created);  // the replay, through another key
+  CHECK(svc.enrolls == before + 1);
+  CHECK(store.rows.begin()->first.first == "tenant:7");
 }
 
 TEST_CASE("router: GET /api/v1/audit for the admin, 403 for others, 400 for bad parameters") {

@@ -4,6 +4,7 @@
 #include "api/handlers/ca.hpp"
 #include "api/handlers/devices.hpp"
 #include "api/handlers/est.hpp"
+#include "api/handlers/reads.hpp"
 #include "api/handlers/renewal.hpp"
 #include "api/handlers/revocation.hpp"
 #include "api/handlers/tenants.hpp"
@@ -142,7 +143,8 @@ router::router(registry::enrollment_service& enroll, registry::authenticator& au
   }
 }
 
-void router::add_tenancy(registry::lifecycle_service& lifecycle, registry::tenant_service& tenants) {
+void router::add_tenancy(registry::lifecycle_service& lifecycle, registry::tenant_service& tenants,
+                         registry::reads_service* reads) {
   using http::verb;
   lifecycle_ = &lifecycle;
   auto& l = lifecycle;
@@ -170,6 +172,17 @@ void router::add_tenancy(registry::lifecycle_service& lifecycle, registry::tenan
        [&l](const call& c) { return handlers::transfer_device(l, c); }},
   };
   routes_.insert(routes_.end(), more.begin(), more.end());
+  // Reads (issue 5 item 3). GET /api/v1/devices/{id}/history has one segment more than
+  // GET /api/v1/devices/{id}, so the two never match the same path.
+  if (reads != nullptr) {
+    auto& r = *reads;
+    routes_.push_back(
+        {verb::get, "/api/v1/devices", true, [&r](const call& c) { return handlers::list_devices(r, c); }});
+    routes_.push_back({verb::get, "/api/v1/devices/{id}/history", true,
+                       [&r](const call& c) { return handlers::device_history(r, c); }});
+    routes_.push_back(
+        {verb::get, "/api/v1/zone", true, [&r](const call& c) { return handlers::zone_status(r, c); }});
+  }
 }
 
 response router::handle(const request& req, const request_info& info) {

@@ -7,6 +7,7 @@
 #include "registry/ca_directory.hpp"
 #include "registry/enrollment_service.hpp"
 #include "registry/est_service.hpp"
+#include "registry/reads.hpp"
 #include "registry/revocation_responder.hpp"
 #include "registry/tenancy.hpp"
 
@@ -33,7 +34,8 @@ class router {
   /// Tenants (issue 5): adds the admin's tenant and API key routes and the device lifecycle
   /// routes, and makes the device routes authorize each call by the caller's tenant. Call before
   /// serving; the services must outlive the router.
-  void add_tenancy(registry::lifecycle_service& lifecycle, registry::tenant_service& tenants);
+  void add_tenancy(registry::lifecycle_service& lifecycle, registry::tenant_service& tenants,
+                   registry::reads_service* reads = nullptr);
 
   /// Answers one request. Blocking (enroll and revoke wait for zone publication): run it on the
   /// work pool, never on an io thread. Never throws except std::bad_alloc: an unexpected

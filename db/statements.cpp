@@ -155,6 +155,7 @@ void prepare_all(pqxx::connection& c) {
   prepare_robustness(c);
   prepare_renewal(c);
   prepare_tenants(c);
+  prepare_reads(c);
 }
 
 }  // namespace iotreg::db::stmt

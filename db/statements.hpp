@@ -105,6 +105,14 @@ void prepare_revocation(pqxx::connection& c);
 /// Registers the dnssec_keys statements on `c` (called by prepare_all).
 void prepare_dnssec_keys(pqxx::connection& c);
 
+// reads (issue 5 item 3: device list, history, zone status); SQL in reads_statements.cpp
+inline constexpr const char* reads_devices = "reads_devices";
+inline constexpr const char* reads_history = "reads_history";
+inline constexpr const char* reads_zone_counts = "reads_zone_counts";
+
+/// Registers the reads statements on `c` (called by prepare_all).
+void prepare_reads(pqxx::connection& c);
+
 /// Registers every statement above on `c`. libpqxx prepares them on the server on first use, so
 /// this works before the schema exists.
 void prepare_all(pqxx::connection& c);

@@ -11,6 +11,7 @@
 #include "db/dnssec_key_store_pg.hpp"
 #include "db/migrate.hpp"
 #include "db/pool.hpp"
+#include "db/reads_store_pg.hpp"
 #include "db/revocation_store_pg.hpp"
 #include "db/robustness_store_pg.hpp"
 #include "db/tenant_store_pg.hpp"
@@ -173,7 +174,12 @@ int run(const config::settings& s) {
                                        lifecycle_store, publisher);
   lifecycle.set_revocation_service(&revocation);
   registry::tenant_admin tenants(tenant_store);
-  router.add_tenancy(lifecycle, tenants);
+  // Reads (issue 5 item 3): device list, history, zone status. Its own key store instance: the
+  // stores lease a connection per call, so sharing would be safe too, but this one only reads.
+  db::pg_reads_store reads_store(pool);
+  db::pg_dnssec_key_store reads_key_store(pool);
+  registry::registry_reads reads(s.zone.name, reads_store, reads_key_store, lifecycle);
+  router.add_tenancy(lifecycle, tenants, &reads);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);

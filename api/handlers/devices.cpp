@@ -3,6 +3,7 @@
 #include "api/dto/device_dto.hpp"
 #include "api/dto/renewal_dto.hpp"
 #include "api/dto/tenant_dto.hpp"
+#include "api/handlers/reads.hpp"
 #include "api/handlers/renewal.hpp"
 #include "api/idempotency.hpp"
 #include "api/problem.hpp"
@@ -12,8 +13,6 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/pchars.hpp>
-
-#include <charconv>
 
 namespace iotreg::api::handlers {
 namespace {
@@ -229,7 +228,6 @@ response list_expiring(registry::enrollment_service& svc, const call& c, registr
     return error_response({registry::errc::forbidden, "the expiring-certificates list is the admin's"},
                           c.info);
   constexpr std::size_t default_limit = 100;
-  constexpr std::size_t max_limit = 1000;
   auto bad = [&](std::string detail) {
     return make_problem(http::status::bad_request, "invalid-query", "Invalid query parameter",
                         std::move(detail), c.info.request_id);
@@ -245,11 +243,9 @@ response list_expiring(registry::enrollment_service& svc, const call& c, registr
       before = dto::parse_rfc3339(value);
       if (!before) return bad("expiring_before must be an RFC 3339 date-time such as 2027-01-01T00:00:00Z");
     } else if (p.key == "limit") {
-      std::size_t n = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (value.empty() || ec != std::errc{} || ptr != value.data() + value.size() || n < 1 || n > max_limit)
-        return bad("limit must be an integer from 1 to 1000");
-      limit = n;
+      auto n = parse_page_limit(value);
+      if (!n) return bad("limit must be an integer from 1 to 1000");
+      limit = *n;
     } else if (p.key == "after") {
       after = dto::decode_cursor(value);
       if (!after) return bad("after must be the \"next\" value of a previous page");

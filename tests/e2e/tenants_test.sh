@@ -199,4 +199,78 @@ assert_eq "bulk again: all rejected" 10000 "$(json_get "$HTTP_BODY" rejected)"
 as "$E2E_DIR/asp1.key" POST /api/v1/devices/bulk "$(body bj "[\"$(eid_for 700)\", {\"device_id\": \"$E2E_BAD_EID\"}]")"
 assert_eq "bulk JSON: registered" 1 "$(json_get "$HTTP_BODY" registered)"
 
+# --- reads (issue 5 item 3): list with filters and cursor pagination, history, zone status ---
+# A fresh ASP with five devices, so that the pages stay few (ASP1 holds the 10,000 of the bulk).
+http_req POST /api/v1/tenants "$(body t6 '{"name":"fleet-three","kind":"asp"}')"
+ASP3=$(json_get "$HTTP_BODY" id)
+http_req POST "/api/v1/tenants/$ASP3/api-keys" "$(body k3 '{}')"
+json_get "$HTTP_BODY" key >"$E2E_DIR/asp3.key"
+as "$E2E_DIR/asp3.key" POST /api/v1/devices/bulk "$(body b3 "[\"$(eid_for 801)\",\"$(eid_for 802)\",\"$(eid_for 803)\",\"$(eid_for 804)\",\"$(eid_for 805)\"]")"
+assert_eq "ASP3 registers five devices" 5 "$(json_get "$HTTP_BODY" registered)"
+D3=$(eid_for 801)
+ids_of() {  # ids_of FILE: the device ids of a list reply, sorted, space-separated
+  "$PYTHON" -c 'import json,sys; print(" ".join(sorted(d["device_id"] for d in json.load(open(sys.argv[1]))["devices"])))' "$1"
+}
+ALL3="$(eid_for 801) $(eid_for 802) $(eid_for 803) $(eid_for 804) $(eid_for 805)"
+as "$E2E_DIR/asp3.key" GET /api/v1/devices
+assert_eq "ASP3 lists its devices" 200 "$HTTP_STATUS"
+assert_eq "ASP3 sees only its five devices" "$ALL3" "$(ids_of "$HTTP_BODY")"
+assert_eq "one page: next is null" "null" "$(json_get "$HTTP_BODY" next)"
+as "$E2E_DIR/asp1.key" GET "/api/v1/devices?limit=1000"
+assert_eq "ASP1 sees only its own devices" "" "$("$PYTHON" -c 'import json,sys; print(" ".join(str(d["asp_tenant_id"]) for d in json.load(open(sys.argv[1]))["devices"] if d["asp_tenant_id"] != int(sys.argv[2])))' "$HTTP_BODY" "$ASP1")"
+# limit=2: three pages, every device once
+SEEN=""
+PAGES=0
+NEXT=""
+while :; do
+  as "$E2E_DIR/asp3.key" GET "/api/v1/devices?limit=2${NEXT:+&cursor=$NEXT}"
+  [[ $HTTP_STATUS == 200 ]] || { fail "page $PAGES" "$HTTP_STATUS"; break; }
+  SEEN+=" $(ids_of "$HTTP_BODY")"
+  PAGES=$((PAGES + 1))
+  NEXT=$(json_get "$HTTP_BODY" next)
+  [[ $NEXT == null || $PAGES -ge 10 ]] && break
+done
+assert_eq "limit=2: three pages" 3 "$PAGES"
+assert_eq "limit=2: every device once" "$ALL3" "$(tr ' ' '\n' <<<"$SEEN" | sed '/^$/d' | sort | tr '\n' ' ' | sed 's/ $//')"
+# state filter: activate one by MNO1
+make_csr ec "$E2E_DIR/d3" || e2e_abort "CSR"
+enroll_body "$D3" "$E2E_DIR/d3/csr.pem" "$E2E_DIR/act3.json"
+as "$E2E_DIR/mno1.key" POST /api/v1/devices "$E2E_DIR/act3.json"
+assert_eq "MNO1 activates D3" 201 "$HTTP_STATUS"
+as "$E2E_DIR/asp3.key" GET "/api/v1/devices?state=active"
+assert_eq "state=active" "$D3" "$(ids_of "$HTTP_BODY")"
+as "$E2E_DIR/mno1.key" GET "/api/v1/devices?state=active&asp=$ASP3"
+assert_eq "MNO1 lists what it activated for ASP3" "$D3" "$(ids_of "$HTTP_BODY")"
+as "$E2E_DIR/mno2.key" GET "/api/v1/devices?asp=$ASP3"
+assert_eq "MNO2 sees none of them" "" "$(ids_of "$HTTP_BODY")"
+# updated_since: two devices pushed into the past
+sql "UPDATE devices SET updated_at = '2020-01-01T00:00:00Z' WHERE device_id IN ('$(eid_for 804)', '$(eid_for 805)')" >/dev/null
+as "$E2E_DIR/asp3.key" GET "/api/v1/devices?updated_since=2021-01-01T00:00:00Z"
+assert_eq "updated_since" "$(eid_for 801) $(eid_for 802) $(eid_for 803)" "$(ids_of "$HTTP_BODY")"
+as "$E2E_DIR/asp3.key" GET "/api/v1/devices?updated_since=yesterday"
+check_problem "a bad updated_since" 400 invalid-query
+as "$E2E_DIR/asp3.key" GET "/api/v1/devices?limit=0"
+check_problem "limit=0" 400 invalid-query
+# history
+as "$E2E_DIR/asp3.key" GET "/api/v1/devices/$D3/history"
+assert_eq "ASP3 reads D3's history" 200 "$HTTP_STATUS"
+assert_eq "history oldest first" "device.register" "$("$PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["history"][0]["action"])' "$HTTP_BODY")"
+as "$E2E_DIR/asp3.key" GET "/api/v1/devices/$D3/history?limit=1"
+assert_ne "history limit=1 has a next page" "null" "$(json_get "$HTTP_BODY" next)"
+as "$E2E_DIR/asp2.key" GET "/api/v1/devices/$D3/history"
+check_problem "ASP2 reads ASP3's device history" 404 device-not-found
+assert_not_contains "no history leaks" "$(cat "$HTTP_BODY")" "device.register"
+# zone status: the admin's, with the serial the DNS server serves
+http_req GET /api/v1/zone
+assert_eq "admin reads the zone status" 200 "$HTTP_STATUS"
+ZONE_SERIAL=$(json_get "$HTTP_BODY" serial)
+assert_match "zone status: a serial" "$ZONE_SERIAL" '^[0-9]+$'
+assert_eq "zone status serial = served SOA serial" "$(soa_serial)" "$ZONE_SERIAL"
+assert_ge "zone status: active devices" "$(json_get "$HTTP_BODY" active_devices)" 1
+assert_contains "zone status: a KSK" "$(json_get "$HTTP_BODY" keys)" '"role": "ksk"'
+for k in asp3 mno1; do
+  as "$E2E_DIR/$k.key" GET /api/v1/zone
+  check_problem "$k reads the zone status" 403 forbidden
+done
+
 e2e_finish

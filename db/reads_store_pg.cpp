@@ -1,4 +1,5 @@
 #include "db/reads_store_pg.hpp"
+#include "db/tenant_store_pg.hpp"
 
 #include "db/convert.hpp"
 #include "db/statements.hpp"
@@ -11,29 +12,9 @@ using detail::str;
 
 namespace {
 
-std::optional<std::int64_t> opt_id(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<std::int64_t>();
-}
-
 std::optional<std::int64_t> opt_us(const std::optional<registry::time_point>& t) {
   if (!t) return std::nullopt;
   return detail::to_epoch_us(*t);
-}
-
-/// Columns 0-6 as tenant_store_pg's lifecycle_ownership.
-registry::device_ownership read_ownership(const pqxx::row& r) {
-  registry::device_ownership o;
-  o.id = r[0].as<std::string>();
-  const auto status = registry::device_status_from_string(r[1].as<std::string>());
-  if (!status) throw pqxx::conversion_error{"db: unknown device status " + r[1].as<std::string>()};
-  o.status = *status;
-  o.asp_tenant_id = opt_id(r[2]);
-  o.mno_tenant_id = opt_id(r[3]);
-  o.created_at = detail::from_epoch_us(r[4].as<std::int64_t>());
-  o.updated_at = detail::from_epoch_us(r[5].as<std::int64_t>());
-  o.deleted_at = detail::opt_time(r[6]);
-  return o;
 }
 
 }  // namespace
@@ -55,7 +36,7 @@ std::vector<std::pair<registry::device_ownership, registry::page_cursor>> pg_rea
     std::vector<std::pair<registry::device_ownership, registry::page_cursor>> out;
     out.reserve(rows.size());
     for (const auto& r : rows) {
-      auto o = read_ownership(r);
+      auto o = detail::read_ownership(r);
       registry::page_cursor pos{o.updated_at, r[7].as<std::int64_t>()};
       out.emplace_back(std::move(o), pos);
     }
@@ -76,7 +57,7 @@ std::vector<registry::history_entry> pg_reads_store::history(std::string_view zo
       h.id = r[0].as<std::int64_t>();
       h.action = r[1].as<std::string>();
       h.at = detail::from_epoch_us(r[2].as<std::int64_t>());
-      h.api_key_id = opt_id(r[3]);
+      h.api_key_id = detail::opt_id(r[3]);
       if (!r[4].is_null()) h.request_id = r[4].as<std::string>();
       h.detail_json = r[5].as<std::string>();
       out.push_back(std::move(h));

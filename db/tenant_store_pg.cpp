@@ -27,26 +27,6 @@ registry::tenant read_tenant(const pqxx::row& r) {
   return t;
 }
 
-std::optional<std::int64_t> opt_id(const pqxx::field& f) {
-  if (f.is_null()) return std::nullopt;
-  return f.as<std::int64_t>();
-}
-
-/// Columns 0-6 of lifecycle_ownership / lifecycle_lock.
-registry::device_ownership read_ownership(const pqxx::row& r) {
-  registry::device_ownership o;
-  o.id = r[0].as<std::string>();
-  const auto status = registry::device_status_from_string(r[1].as<std::string>());
-  if (!status) throw pqxx::conversion_error{"db: unknown device status " + r[1].as<std::string>()};
-  o.status = *status;
-  o.asp_tenant_id = opt_id(r[2]);
-  o.mno_tenant_id = opt_id(r[3]);
-  o.created_at = detail::from_epoch_us(r[4].as<std::int64_t>());
-  o.updated_at = detail::from_epoch_us(r[5].as<std::int64_t>());
-  o.deleted_at = detail::opt_time(r[6]);
-  return o;
-}
-
 /// A text[] literal; every element quoted, '"' and '\' escaped (ids are validated anyway).
 std::string text_array(const std::vector<std::string>& items) {
   std::string out = "{";
@@ -74,6 +54,29 @@ std::string json_string(std::string_view s) {
 }
 
 }  // namespace
+
+namespace detail {
+
+std::optional<std::int64_t> opt_id(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<std::int64_t>();
+}
+
+registry::device_ownership read_ownership(const pqxx::row& r) {
+  registry::device_ownership o;
+  o.id = r[0].as<std::string>();
+  const auto status = registry::device_status_from_string(r[1].as<std::string>());
+  if (!status) throw pqxx::conversion_error{"db: unknown device status " + r[1].as<std::string>()};
+  o.status = *status;
+  o.asp_tenant_id = opt_id(r[2]);
+  o.mno_tenant_id = opt_id(r[3]);
+  o.created_at = detail::from_epoch_us(r[4].as<std::int64_t>());
+  o.updated_at = detail::from_epoch_us(r[5].as<std::int64_t>());
+  o.deleted_at = detail::opt_time(r[6]);
+  return o;
+}
+
+}  // namespace detail
 
 registry::tenant pg_tenant_store::create_tenant(std::string_view name, std::string_view kind) {
   return with_transaction(pool_, [&](pqxx::work& tx) {
@@ -126,7 +129,7 @@ std::optional<registry::device_ownership> pg_lifecycle_store::ownership(std::str
   return with_transaction(pool_, [&](pqxx::work& tx) -> std::optional<registry::device_ownership> {
     const auto rows = tx.exec_prepared(stmt::lifecycle_ownership, str(zone), str(device_id));
     if (rows.empty()) return std::nullopt;
-    return read_ownership(rows[0]);
+    return detail::read_ownership(rows[0]);
   });
 }
 
@@ -139,7 +142,7 @@ registry::result<std::optional<std::int64_t>> pg_lifecycle_store::change(std::st
     if (rows.empty()) return error{errc::device_not_found, "no such device: " + str(device_id)};
     const auto& r = rows[0];
     registry::locked_device locked;
-    locked.owners = read_ownership(r);
+    locked.owners = detail::read_ownership(r);
     const auto row_id = r[7].as<std::int64_t>();
     if (!r[8].is_null()) {
       const auto h = detail::from_bytea(r[8]);

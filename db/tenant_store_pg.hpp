@@ -4,6 +4,12 @@
 #include "db/pool.hpp"
 #include "registry/ports.hpp"
 
+#include <pqxx/field>
+#include <pqxx/row>
+
+#include <cstdint>
+#include <optional>
+
 namespace iotreg::db {
 
 /// @par Thread safety: safe from any thread (each call leases its own connection).
@@ -44,5 +50,18 @@ class pg_lifecycle_store final : public registry::lifecycle_store {
  private:
   pool& pool_;
 };
+
+namespace detail {
+
+/// A nullable bigint column.
+std::optional<std::int64_t> opt_id(const pqxx::field& f);
+
+/// A device's owners and state from columns 0-6 of the ownership statements (lifecycle_ownership,
+/// lifecycle_lock, the reads' device list): device_id, status, asp and mno tenant ids,
+/// created_at, updated_at, deleted_at (epoch microseconds). @throws pqxx::conversion_error for an
+/// unknown status.
+registry::device_ownership read_ownership(const pqxx::row& r);
+
+}  // namespace detail
 
 }  // namespace iotreg::db

@@ -70,6 +70,18 @@ response decode_problem(const dto::decode_error& e, const call& c) {
 
 }  // namespace
 
+namespace {
+
+/// The registry's form of an enroll or rekey body's "server_keygen" member (moved: the password
+/// is not copied).
+std::optional<registry::server_keygen_request> keygen_request(std::optional<dto::server_keygen_body> kg) {
+  if (!kg) return std::nullopt;
+  return registry::server_keygen_request{std::move(kg->key_type), std::move(kg->format),
+                                         std::move(kg->password)};
+}
+
+}  // namespace
+
 response enroll_device(registry::enrollment_service& svc, const call& c, registry::lifecycle_service* lc) {
   if (!is_json_media_type(c.req[http::field::content_type])) return not_json(c);
   auto body = dto::decode_enroll(c.req.body());
@@ -80,11 +92,7 @@ response enroll_device(registry::enrollment_service& svc, const call& c, registr
   registry::enroll_request req;
   req.device_id = std::move(body->device_id);
   req.csr_pem = std::move(body->csr);
-  if (body->server_keygen) {
-    auto& kg = *body->server_keygen;
-    req.server_keygen =
-        registry::server_keygen_request{std::move(kg.key_type), std::move(kg.format), std::move(kg.password)};
-  }
+  req.server_keygen = keygen_request(std::move(body->server_keygen));
   if (c.key) req.api_key_id = c.key->id;
   if (lc != nullptr && c.key) {
     auto mno = lc->authorize_activation(*c.key, req.device_id);
@@ -198,11 +206,7 @@ response rekey_device(registry::enrollment_service& svc, const call& c, registry
   registry::rekey_request req;
   req.device_id = c.params.at(0);
   req.csr_pem = std::move(body->csr);
-  if (body->server_keygen) {
-    auto& kg = *body->server_keygen;
-    req.server_keygen =
-        registry::server_keygen_request{std::move(kg.key_type), std::move(kg.format), std::move(kg.password)};
-  }
+  req.server_keygen = keygen_request(std::move(body->server_keygen));
   if (c.key) req.api_key_id = c.key->id;
   auto rekeyed = svc.rekey(req);
   if (!rekeyed) return error_response(rekeyed.error(), c.info);

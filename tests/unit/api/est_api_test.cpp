@@ -4,7 +4,7 @@
 #include "api/handlers/est.hpp"
 #include "api/base64.hpp"
 #include "api/router.hpp"
-#include "enrollment_stub.hpp"
+#include "fake_enrollment_base.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -62,7 +62,7 @@ struct fake_est final : registry::est_service {
   }
 };
 
-struct fake_enrollment final : iotreg::testing::enrollment_stub {
+struct fake_enrollment final : iotreg::testing::fake_enrollment_base {
   registry::result<registry::enrollment> enroll(const registry::enroll_request&) override {
     return registry::error{errc::invalid_request, "unused"};
   }

@@ -2,7 +2,7 @@
 // the shape of the reply (private_key / pkcs12), and refusals that never quote the password.
 
 #include "api/router.hpp"
-#include "enrollment_stub.hpp"
+#include "fake_enrollment_base.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -23,7 +23,7 @@ const std::string password = "s3cret-password-for-the-test";
 const std::string pem_key =
     "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIB\n-----END ENCRYPTED PRIVATE KEY-----\n";
 
-struct fake_enrollment final : iotreg::testing::enrollment_stub {
+struct fake_enrollment final : iotreg::testing::fake_enrollment_base {
   int calls = 0;
   registry::enroll_request last;
   std::string pkcs12_bytes = "foobar";

@@ -5,7 +5,7 @@
 #include "api/idempotency.hpp"
 #include "api/rate_limiter.hpp"
 #include "api/router.hpp"
-#include "enrollment_stub.hpp"
+#include "fake_enrollment_base.hpp"
 #include "registry/request_context.hpp"
 
 #include <boost/json/parse.hpp>
@@ -282,7 +282,7 @@ TEST_CASE("idempotency_layer: a 500 or an exception releases the key; 4xx answer
 
 namespace {
 
-struct fake_enrollment final : iotreg::testing::enrollment_stub {
+struct fake_enrollment final : iotreg::testing::fake_enrollment_base {
   int enrolls = 0;
   std::string seen_request_id;
   registry::result<registry::enrollment> enroll(const registry::enroll_request& req) override {

@@ -2,7 +2,7 @@
 // deadlines, keep-alive), DNS (UDP, TCP), bind errors and shutdown. Real clients: curl, dig.
 
 #include "api/router.hpp"
-#include "enrollment_stub.hpp"
+#include "fake_enrollment_base.hpp"
 #include "server/daemon.hpp"
 #include "server/offload.hpp"
 
@@ -53,7 +53,7 @@ command_result run(const std::string& cmd) {
   return r;
 }
 
-struct fake_enrollment final : iotreg::testing::enrollment_stub {
+struct fake_enrollment final : iotreg::testing::fake_enrollment_base {
   std::atomic<int> calls{0};
   registry::result<registry::enrollment> enroll(const registry::enroll_request& req) override {
     ++calls;

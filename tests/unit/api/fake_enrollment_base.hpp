@@ -1,12 +1,12 @@
 #pragma once
-// A base for the API tests' fake enrollment services: every use case a test does not exercise
+// The base of the API tests' fake enrollment services: every use case a test does not exercise
 // answers device_not_found, so that a fake overrides only what its test looks at.
 
 #include "registry/enrollment_service.hpp"
 
 namespace iotreg::testing {
 
-struct enrollment_stub : registry::enrollment_service {
+struct fake_enrollment_base : registry::enrollment_service {
   registry::result<registry::enrollment> enroll(const registry::enroll_request&) override { return unused(); }
   registry::result<registry::enrollment> get(std::string_view) override { return unused(); }
   registry::result<registry::revocation> revoke(std::string_view, pki::revocation_reason) override {

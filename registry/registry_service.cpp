@@ -96,20 +96,29 @@ result<enrollment> registry_service::enroll(const enroll_request& req) {
   return to_enrollment(*d);
 }
 
+tlsa_data registry_service::tlsa_of(const pki::certificate& cert) {
+  auto rdata = dns::dane_ee_spki_sha256(cert.spki_der());
+  return {rdata.usage, rdata.selector, rdata.matching, std::move(rdata.data)};
+}
+
+certificate_record registry_service::record_of(const pki::certificate& cert) {
+  certificate_record r;
+  r.serial_hex = cert.serial_hex();
+  r.pem = cert.pem();
+  r.issuer_key_id_hex = pki::to_hex(cert.authority_key_id());
+  r.not_before = cert.not_before();
+  r.not_after = cert.not_after();
+  return r;
+}
+
 result<device> registry_service::store_and_publish(const std::string& id, const pki::certificate& cert,
                                                    std::optional<std::int64_t> api_key_id,
                                                    std::optional<std::int64_t> mno_tenant_id) {
-  auto rdata = dns::dane_ee_spki_sha256(cert.spki_der());
-
   new_enrollment row;
   row.zone = settings_.zone;
   row.device_id = id;
-  row.tlsa = {rdata.usage, rdata.selector, rdata.matching, rdata.data};
-  row.certificate.serial_hex = cert.serial_hex();
-  row.certificate.pem = cert.pem();
-  row.certificate.issuer_key_id_hex = pki::to_hex(cert.authority_key_id());
-  row.certificate.not_before = cert.not_before();
-  row.certificate.not_after = cert.not_after();
+  row.tlsa = tlsa_of(cert);
+  row.certificate = record_of(cert);
   row.api_key_id = api_key_id;
   row.mno_tenant_id = mno_tenant_id;
   auto change = devices_.insert_enrollment(row);

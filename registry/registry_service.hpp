@@ -70,6 +70,9 @@ class registry_service final : public enrollment_service {
                                    std::optional<std::int64_t> api_key_id,
                                    std::optional<std::int64_t> mno_tenant_id = std::nullopt);
   std::string dns_name(std::string_view device_id) const;
+  /// The device TLSA (3 1 1 of the SPKI) and the stored record of a certificate it issued.
+  static tlsa_data tlsa_of(const pki::certificate& cert);
+  static certificate_record record_of(const pki::certificate& cert);
   /// server_keygen.cpp: checks `kg`, runs `precheck` (an error stops before any key is made),
   /// makes the key, issues for it, seals it and hands the certificate to `store`.
   result<enrollment> with_server_key(const std::string& id, const server_keygen_request& kg,

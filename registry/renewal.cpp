@@ -53,16 +53,11 @@ result<device> registry_service::live_device(std::string_view device_id) {
 result<device> registry_service::store_certificate(const device& d, const pki::certificate& cert,
                                                    std::optional<std::int64_t> api_key_id,
                                                    const char* action) {
-  auto rdata = dns::dane_ee_spki_sha256(cert.spki_der());
   new_certificate row;
   row.zone = settings_.zone;
   row.device_id = d.id;
-  row.tlsa = {rdata.usage, rdata.selector, rdata.matching, rdata.data};
-  row.certificate.serial_hex = cert.serial_hex();
-  row.certificate.pem = cert.pem();
-  row.certificate.issuer_key_id_hex = pki::to_hex(cert.authority_key_id());
-  row.certificate.not_before = cert.not_before();
-  row.certificate.not_after = cert.not_after();
+  row.tlsa = tlsa_of(cert);
+  row.certificate = record_of(cert);
   row.api_key_id = api_key_id;
   row.action = action;
   auto change = devices_.insert_certificate(row);

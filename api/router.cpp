@@ -172,6 +172,10 @@ void router::add_tenancy(registry::lifecycle_service& lifecycle, registry::tenan
        [&l](const call& c) { return handlers::transfer_device(l, c); }},
   };
   routes_.insert(routes_.end(), more.begin(), more.end());
+  routes_.push_back({verb::post, "/api/v1/tenants/{id}/disable", true,
+                     [&t](const call& c) { return handlers::set_tenant_disabled(t, c, true); }});
+  routes_.push_back({verb::post, "/api/v1/tenants/{id}/enable", true,
+                     [&t](const call& c) { return handlers::set_tenant_disabled(t, c, false); }});
   // Reads (issue 5 item 3). GET /api/v1/devices/{id}/history has one segment more than
   // GET /api/v1/devices/{id}, so the two never match the same path.
   if (reads != nullptr) {

@@ -32,6 +32,8 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::invalid_transition: return {s::conflict, "invalid-transition", "Invalid lifecycle transition"};
     case errc::tenant_not_found: return {s::not_found, "tenant-not-found", "Tenant not found"};
     case errc::api_key_not_found: return {s::not_found, "api-key-not-found", "API key not found"};
+    case errc::tenant_disable_refused:
+      return {s::conflict, "tenant-disable-refused", "Tenant cannot be disabled"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

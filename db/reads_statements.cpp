@@ -9,22 +9,32 @@ void prepare_reads(pqxx::connection& c) {
   // Keyset pagination on (updated_at, id); every filter is optional (NULL: not applied).
   // $1 zone, $2 status, $3 asp filter, $4 mno filter, $5 updated_since µs, $6/$7 cursor (µs, id),
   // $8 the caller's ASP, $9 the caller's MNO, $10 limit.
+  // Column 8: the distinct TLSA of the device's live certificates (the certificate condition of
+  // zone_active_tlsa, statements.cpp) as "u s m hex" joined by ',' (NULL: none), in one lateral
+  // subquery over certificates_device_idx: one statement per page, no query per device.
   c.prepare(reads_devices,
-            "SELECT device_id, status, asp_tenant_id, mno_tenant_id, "
-            "  (extract(epoch FROM created_at) * 1000000)::bigint, "
-            "  (extract(epoch FROM updated_at) * 1000000)::bigint, "
-            "  (extract(epoch FROM deleted_at) * 1000000)::bigint, id "
-            "FROM devices WHERE zone = $1 "
-            "  AND ($2::text IS NULL OR status = $2::text) "
-            "  AND ($3::bigint IS NULL OR asp_tenant_id = $3::bigint) "
-            "  AND ($4::bigint IS NULL OR mno_tenant_id = $4::bigint) "
+            "SELECT d.device_id, d.status, d.asp_tenant_id, d.mno_tenant_id, "
+            "  (extract(epoch FROM d.created_at) * 1000000)::bigint, "
+            "  (extract(epoch FROM d.updated_at) * 1000000)::bigint, "
+            "  (extract(epoch FROM d.deleted_at) * 1000000)::bigint, d.id, l.tlsa "
+            "FROM devices d LEFT JOIN LATERAL ("
+            "  SELECT string_agg(t.u || ' ' || t.s || ' ' || t.m || ' ' || encode(t.a, 'hex'), ',' "
+            "    ORDER BY t.u, t.s, t.m, t.a) AS tlsa "
+            "  FROM (SELECT DISTINCT c.tlsa_usage AS u, c.tlsa_selector AS s, c.tlsa_matching AS m, "
+            "          c.tlsa_data AS a FROM certificates c "
+            "        WHERE c.device = d.id AND c.withdrawn_at IS NULL AND c.revoked_at IS NULL) AS t"
+            ") AS l ON true "
+            "WHERE d.zone = $1 "
+            "  AND ($2::text IS NULL OR d.status = $2::text) "
+            "  AND ($3::bigint IS NULL OR d.asp_tenant_id = $3::bigint) "
+            "  AND ($4::bigint IS NULL OR d.mno_tenant_id = $4::bigint) "
             "  AND ($5::bigint IS NULL OR "
-            "       updated_at >= timestamptz 'epoch' + $5::bigint * interval '1 microsecond') "
-            "  AND ($6::bigint IS NULL OR (updated_at, id) > "
+            "       d.updated_at >= timestamptz 'epoch' + $5::bigint * interval '1 microsecond') "
+            "  AND ($6::bigint IS NULL OR (d.updated_at, d.id) > "
             "       (timestamptz 'epoch' + $6::bigint * interval '1 microsecond', $7::bigint)) "
-            "  AND ($8::bigint IS NULL OR asp_tenant_id = $8::bigint) "
-            "  AND ($9::bigint IS NULL OR mno_tenant_id = $9::bigint) "
-            "ORDER BY updated_at, id LIMIT $10::bigint");
+            "  AND ($8::bigint IS NULL OR d.asp_tenant_id = $8::bigint) "
+            "  AND ($9::bigint IS NULL OR d.mno_tenant_id = $9::bigint) "
+            "ORDER BY d.updated_at, d.id LIMIT $10::bigint");
   c.prepare(reads_history,
             "SELECT id, action, (extract(epoch FROM at) * 1000000)::bigint, api_key_id, request_id, "
             "  detail::text "

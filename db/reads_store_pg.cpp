@@ -5,6 +5,9 @@
 #include "db/statements.hpp"
 #include "db/transaction.hpp"
 
+#include <array>
+#include <charconv>
+
 namespace iotreg::db {
 
 using detail::nullable_param;
@@ -17,10 +20,56 @@ std::optional<std::int64_t> opt_us(const std::optional<registry::time_point>& t)
   return detail::to_epoch_us(*t);
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/// Column 8 of reads_devices: "u s m hex" records joined by ','; NULL or empty: none.
+/// @throws pqxx::conversion_error for text the statement never writes.
+std::vector<registry::tlsa_data> read_tlsa_list(const pqxx::field& f) {
+  std::vector<registry::tlsa_data> out;
+  if (f.is_null()) return out;
+  const std::string text = f.as<std::string>();
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const auto item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+    // Four fields: three numbers and the hex of the association data.
+    std::array<std::string_view, 4> fields{};
+    std::string_view left = item;
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto space = left.find(' ');
+      if (space == std::string_view::npos) throw pqxx::conversion_error{"db: malformed TLSA list"};
+      fields[i] = left.substr(0, space);
+      left = left.substr(space + 1);
+    }
+    fields[3] = left;
+    std::array<std::uint8_t, 3> num{};
+    for (std::size_t i = 0; i < 3; ++i) {
+      const auto [p, ec] = std::from_chars(fields[i].data(), fields[i].data() + fields[i].size(), num[i]);
+      if (ec != std::errc{} || p != fields[i].data() + fields[i].size())
+        throw pqxx::conversion_error{"db: malformed TLSA list"};
+    }
+    const auto hex = fields[3];
+    registry::tlsa_data t{num[0], num[1], num[2], {}};
+    if (hex.size() % 2 != 0) throw pqxx::conversion_error{"db: malformed TLSA list"};
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+      const int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
+      if (hi < 0 || lo < 0) throw pqxx::conversion_error{"db: malformed TLSA list"};
+      t.association.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
 }  // namespace
 
-std::vector<std::pair<registry::device_ownership, registry::page_cursor>> pg_reads_store::list_devices(
-    std::string_view zone, const registry::device_query& q) {
+std::vector<registry::device_row> pg_reads_store::list_devices(std::string_view zone,
+                                                               const registry::device_query& q) {
   return with_transaction(pool_, [&](pqxx::work& tx) {
     const std::string status = q.filter.status ? std::string(registry::to_string(*q.filter.status)) : "";
     const nullable_param asp{q.filter.asp_tenant_id}, mno{q.filter.mno_tenant_id};
@@ -33,12 +82,14 @@ std::vector<std::pair<registry::device_ownership, registry::page_cursor>> pg_rea
         tx.exec_prepared(stmt::reads_devices, str(zone), q.filter.status ? status.c_str() : nullptr,
                          asp.get(), mno.get(), since.get(), after_us.get(), after_id.get(), only_asp.get(),
                          only_mno.get(), static_cast<std::int64_t>(q.limit) + 1);
-    std::vector<std::pair<registry::device_ownership, registry::page_cursor>> out;
+    std::vector<registry::device_row> out;
     out.reserve(rows.size());
     for (const auto& r : rows) {
-      auto o = detail::read_ownership(r);
-      registry::page_cursor pos{o.updated_at, r[7].as<std::int64_t>()};
-      out.emplace_back(std::move(o), pos);
+      registry::device_row row;
+      row.device = detail::read_ownership(r);
+      row.pos = registry::page_cursor{row.device.updated_at, r[7].as<std::int64_t>()};
+      row.tlsa = read_tlsa_list(r[8]);
+      out.push_back(std::move(row));
     }
     return out;
   });

@@ -14,8 +14,9 @@ class pg_reads_store final : public registry::reads_store {
   /// `p` must outlive the store.
   explicit pg_reads_store(pool& p) noexcept : pool_(p) {}
 
-  std::vector<std::pair<registry::device_ownership, registry::page_cursor>> list_devices(
-      std::string_view zone, const registry::device_query& q) override;
+  /// One statement per page: the TLSA of each device come from a lateral subquery.
+  std::vector<registry::device_row> list_devices(std::string_view zone,
+                                                 const registry::device_query& q) override;
   std::vector<registry::history_entry> history(std::string_view zone, std::string_view device_id,
                                                std::int64_t after_id, std::size_t limit) override;
   registry::zone_counts counts(std::string_view zone) override;

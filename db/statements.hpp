@@ -113,6 +113,12 @@ inline constexpr const char* reads_zone_counts = "reads_zone_counts";
 /// Registers the reads statements on `c` (called by prepare_all).
 void prepare_reads(pqxx::connection& c);
 
+// tenant disable/enable (tenant_store::set_disabled); SQL in tenant_statements.cpp
+inline constexpr const char* tenant_lock = "tenant_lock";
+inline constexpr const char* tenant_lock_admins = "tenant_lock_admins";
+inline constexpr const char* tenant_set_disabled = "tenant_set_disabled";
+inline constexpr const char* tenant_audit = "tenant_audit";
+
 /// Registers every statement above on `c`. libpqxx prepares them on the server on first use, so
 /// this works before the schema exists.
 void prepare_all(pqxx::connection& c);

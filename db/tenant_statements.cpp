@@ -23,6 +23,22 @@ void prepare_tenants(pqxx::connection& c) {
             "FROM tenants t WHERE t.id = $3::bigint RETURNING id");
   c.prepare(api_key_revoke,
             "UPDATE api_keys SET revoked_at = now() WHERE id = $1::bigint AND revoked_at IS NULL");
+  // set_disabled: the target row, or every admin tenant (ORDER BY id: one lock order for all).
+  c.prepare(tenant_lock,
+            "SELECT id, name, kind, (extract(epoch FROM created_at) * 1000000)::bigint, "
+            "  (extract(epoch FROM disabled_at) * 1000000)::bigint FROM tenants WHERE id = $1::bigint "
+            "FOR UPDATE");
+  c.prepare(tenant_lock_admins,
+            "SELECT id, (disabled_at IS NULL) FROM tenants WHERE kind = 'admin' ORDER BY id FOR UPDATE");
+  // Disabling keeps the first disabled_at (idempotent); enabling clears it.
+  c.prepare(tenant_set_disabled,
+            "UPDATE tenants SET disabled_at = CASE WHEN $2::boolean THEN coalesce(disabled_at, now()) "
+            "  ELSE NULL END WHERE id = $1::bigint "
+            "RETURNING id, name, kind, (extract(epoch FROM created_at) * 1000000)::bigint, "
+            "  (extract(epoch FROM disabled_at) * 1000000)::bigint");
+  c.prepare(tenant_audit,
+            "INSERT INTO audit_log (api_key_id, action, detail, request_id) "
+            "VALUES ($1::bigint, $2, jsonb_build_object('tenant_id', $3::bigint), NULLIF($4::text, ''))");
 
   c.prepare(lifecycle_ownership,
             "SELECT device_id, status, asp_tenant_id, mno_tenant_id, "

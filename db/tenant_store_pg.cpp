@@ -124,6 +124,33 @@ bool pg_tenant_store::revoke_key(std::int64_t id) {
       pool_, [&](pqxx::work& tx) { return tx.exec_prepared(stmt::api_key_revoke, id).affected_rows() == 1; });
 }
 
+registry::result<registry::tenant> pg_tenant_store::set_disabled(std::int64_t id, bool disabled,
+                                                                 std::optional<std::int64_t> api_key_id) {
+  using out_t = registry::result<registry::tenant>;
+  return with_transaction(pool_, [&](pqxx::work& tx) -> out_t {
+    // An admin tenant: lock every admin tenant first (a tenant's kind never changes), so that
+    // two admins disabling each other's tenants at once cannot leave no admin tenant enabled.
+    const auto found = tx.exec_prepared(stmt::tenant_find, id);
+    if (found.empty()) return error{errc::tenant_not_found, "no tenant " + std::to_string(id)};
+    if (disabled && found[0][2].as<std::string>() == "admin") {
+      bool other_enabled = false;
+      for (const auto& r : tx.exec_prepared(stmt::tenant_lock_admins))
+        other_enabled = other_enabled || (r[0].as<std::int64_t>() != id && r[1].as<bool>());
+      if (!other_enabled)
+        return error{errc::tenant_disable_refused,
+                     "tenant " + std::to_string(id) + " is the last enabled admin tenant"};
+    }
+    const auto before = read_tenant(tx.exec_prepared1(stmt::tenant_lock, id));
+    const auto after = read_tenant(tx.exec_prepared1(stmt::tenant_set_disabled, id, disabled));
+    if (before.disabled_at.has_value() != after.disabled_at.has_value()) {
+      const detail::nullable_param key{api_key_id};
+      tx.exec_prepared0(stmt::tenant_audit, key.get(), disabled ? "tenant.disable" : "tenant.enable", id,
+                        registry::current_request().request_id);
+    }
+    return after;
+  });
+}
+
 std::optional<registry::device_ownership> pg_lifecycle_store::ownership(std::string_view zone,
                                                                         std::string_view device_id) {
   return with_transaction(pool_, [&](pqxx::work& tx) -> std::optional<registry::device_ownership> {

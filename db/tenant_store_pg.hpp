@@ -27,6 +27,8 @@ class pg_tenant_store final : public registry::tenant_store {
                           const std::array<std::uint8_t, 32>& hash,
                           std::optional<registry::time_point> expires_at) override;
   bool revoke_key(std::int64_t id) override;
+  registry::result<registry::tenant> set_disabled(std::int64_t id, bool disabled,
+                                                  std::optional<std::int64_t> api_key_id) override;
 
  private:
   pool& pool_;

@@ -33,6 +33,7 @@ class category final : public boost::system::error_category {
       case errc::invalid_transition: return "invalid lifecycle transition";
       case errc::tenant_not_found: return "tenant not found";
       case errc::api_key_not_found: return "API key not found";
+      case errc::tenant_disable_refused: return "tenant cannot be disabled";
     }
     return "unknown registry error";
   }

@@ -34,6 +34,7 @@ enum class errc {
   invalid_transition,         // the lifecycle state machine forbids this change (nothing changed)
   tenant_not_found,           // no tenant with that id (admin API)
   api_key_not_found,          // no API key with that id (admin API)
+  tenant_disable_refused,     // the caller's own tenant, or the last enabled admin tenant
 };
 
 const boost::system::error_category& registry_category() noexcept;

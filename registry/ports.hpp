@@ -286,6 +286,16 @@ class tenant_store {
 
   /// Revokes key `id` (now). @returns false if there is no such key or it was already revoked.
   virtual bool revoke_key(std::int64_t id) = 0;
+
+  /// In ONE transaction: disables tenant `id` (disabled_at = now, kept as it is if the tenant is
+  /// already disabled) or enables it (disabled_at cleared), with an audit row "tenant.disable" or
+  /// "tenant.enable" (by `api_key_id`, null from the CLI) when the state changes. Its keys stop
+  /// (or start again) authenticating at once: the key lookup reads disabled_at. Its devices are
+  /// not touched. Disabling an admin tenant while no other admin tenant is enabled is refused,
+  /// checked under a lock on the admin tenants so that two concurrent disables cannot both pass.
+  /// @returns the tenant after the call; errc::tenant_not_found; errc::tenant_disable_refused.
+  virtual result<tenant> set_disabled(std::int64_t id, bool disabled,
+                                      std::optional<std::int64_t> api_key_id) = 0;
 };
 
 }  // namespace iotreg::registry

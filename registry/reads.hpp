@@ -45,9 +45,26 @@ struct device_query {
   std::size_t limit = 100;
 };
 
+/// A row of the store's device list: the device, the distinct TLSA of its live certificates (not
+/// revoked, not withdrawn: what the zone publishes for it while it is active; none for a device
+/// without certificates), ordered by (usage, selector, matching, data), and its keyset position.
+struct device_row {
+  device_ownership device;
+  std::vector<tlsa_data> tlsa;
+  page_cursor pos;
+};
+
+/// A device of the list as GET /api/v1/devices shows it: its lifecycle fields, its DNS name and
+/// its TLSA records in the presentation format of GET /api/v1/devices/{id}'s `tlsa`.
+struct device_item {
+  device_ownership device;
+  std::string dns_name;           // <id>._device.<zone> without the final dot
+  std::vector<std::string> tlsa;  // "<owner> <ttl> IN TLSA 3 1 1 <hex>", as device_row::tlsa
+};
+
 /// One page, ordered by (updated_at, id); `next` is set when more rows may follow.
 struct device_page {
-  std::vector<device_ownership> items;
+  std::vector<device_item> items;
   std::optional<page_cursor> next;
 };
 
@@ -99,9 +116,9 @@ class reads_store {
  public:
   virtual ~reads_store() = default;
   /// Up to q.limit + 1 devices of `zone` after q.after, ordered by (updated_at, id) (the extra
-  /// row tells the caller that another page follows).
-  virtual std::vector<std::pair<device_ownership, page_cursor>> list_devices(std::string_view zone,
-                                                                             const device_query& q) = 0;
+  /// row tells the caller that another page follows), each with its TLSA records (read in the
+  /// same query: no query per device).
+  virtual std::vector<device_row> list_devices(std::string_view zone, const device_query& q) = 0;
   /// Up to limit + 1 audit_log rows of (zone, device_id) with id > after_id, oldest first.
   virtual std::vector<history_entry> history(std::string_view zone, std::string_view device_id,
                                              std::int64_t after_id, std::size_t limit) = 0;
@@ -125,11 +142,17 @@ class reads_service {
 /// @par Thread safety: as safe as its stores and `lifecycle` (all of iotregd's are).
 class registry_reads final : public reads_service {
  public:
-  /// `zone` is the apex with the final dot. Every reference must outlive the service.
+  /// `zone` is the apex with the final dot; `tlsa_ttl` the TTL the zone serves TLSA records
+  /// with ([zone] tlsa_ttl), shown in the list's records. Every reference must outlive the service.
   registry_reads(
-      std::string zone, reads_store& store, dnssec_key_store& keys, lifecycle_service& lifecycle,
-      std::function<time_point()> now = [] { return clock::now(); })
-      : zone_(std::move(zone)), store_(store), keys_(keys), lifecycle_(lifecycle), now_(std::move(now)) {}
+      std::string zone, std::uint32_t tlsa_ttl, reads_store& store, dnssec_key_store& keys,
+      lifecycle_service& lifecycle, std::function<time_point()> now = [] { return clock::now(); })
+      : zone_(std::move(zone)),
+        tlsa_ttl_(tlsa_ttl),
+        store_(store),
+        keys_(keys),
+        lifecycle_(lifecycle),
+        now_(std::move(now)) {}
 
   result<device_page> list_devices(const api_key& caller, const device_filter& filter,
                                    const std::optional<page_cursor>& after, std::size_t limit) override;
@@ -139,6 +162,7 @@ class registry_reads final : public reads_service {
 
  private:
   std::string zone_;
+  std::uint32_t tlsa_ttl_;
   reads_store& store_;
   dnssec_key_store& keys_;
   lifecycle_service& lifecycle_;

@@ -1,5 +1,7 @@
 #include "registry/reads.hpp"
 
+#include "dns/names.hpp"
+#include "dns/tlsa.hpp"
 #include "registry/authorization.hpp"
 
 namespace iotreg::registry {
@@ -21,13 +23,22 @@ result<device_page> registry_reads::list_devices(const api_key& caller, const de
   const bool more = rows.size() > limit;
   if (more) rows.resize(limit);
   page.items.reserve(rows.size());
-  for (auto& [device, pos] : rows) {
+  for (auto& row : rows) {
     // The SQL restriction above is the filter; the policy stays the one that decides, so a row
     // it refuses is never returned even if the two ever disagreed.
-    if (authorize(caller, scope::device_read, &device)) continue;
-    page.items.push_back(std::move(device));
+    if (authorize(caller, scope::device_read, &row.device)) continue;
+    device_item item;
+    // The same owner name and record text as GET /api/v1/devices/{id} (registry_service.cpp).
+    const auto owner = dns::device_owner(zone_, row.device.id);
+    item.dns_name = owner.ends_with('.') ? owner.substr(0, owner.size() - 1) : owner;
+    for (const auto& t : row.tlsa) {
+      const dns::tlsa_rdata rdata{t.usage, t.selector, t.matching, t.association};
+      item.tlsa.push_back(owner + " " + std::to_string(tlsa_ttl_) + " IN TLSA " + rdata.to_text());
+    }
+    item.device = std::move(row.device);
+    page.items.push_back(std::move(item));
   }
-  if (more && !rows.empty()) page.next = rows.back().second;
+  if (more && !rows.empty()) page.next = rows.back().pos;
   return page;
 }
 

@@ -106,6 +106,14 @@ class tenant_service {
                                                 std::optional<time_point> expires_at) = 0;
   /// @returns errc::forbidden or api_key_not_found (unknown or already revoked).
   virtual result<std::int64_t> revoke_api_key(const api_key& caller, std::int64_t key_id) = 0;
+  /// Disables (`disabled`) or enables tenant `tenant_id`: its keys are refused (401) from the
+  /// next request on, or accepted again; its devices stay as they are (their TLSA stay served).
+  /// Idempotent in effect: disabling a disabled tenant keeps its first disabled_at, enabling an
+  /// enabled one changes nothing; an audit row is written only when the state changes.
+  /// @returns the tenant after the call; errc::forbidden (not admin), tenant_not_found,
+  /// tenant_disable_refused (disabling the caller's own tenant, or the last enabled admin tenant).
+  virtual result<tenant> set_tenant_disabled(const api_key& caller, std::int64_t tenant_id,
+                                             bool disabled) = 0;
 };
 
 }  // namespace iotreg::registry

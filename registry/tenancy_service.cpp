@@ -291,4 +291,18 @@ result<std::int64_t> tenant_admin::revoke_api_key(const api_key& caller, std::in
   return key_id;
 }
 
+result<tenant> tenant_admin::set_tenant_disabled(const api_key& caller, std::int64_t tenant_id,
+                                                 bool disabled) {
+  if (auto e = authorize(caller, scope::tenants_manage)) return *e;
+  // An admin who locks out its own tenant loses the API at once: refused, whatever the others.
+  if (disabled && caller.tenant_id == tenant_id) {
+    return error{errc::tenant_disable_refused,
+                 "tenant " + std::to_string(tenant_id) + " is the caller's own tenant"};
+  }
+  auto t = store_.set_disabled(tenant_id, disabled, caller.id);
+  if (!t) return t.error();
+  logger()->info("tenant {} ({}) {} by key {}", t->id, t->kind, disabled ? "disabled" : "enabled", caller.id);
+  return t;
+}
+
 }  // namespace iotreg::registry

@@ -76,6 +76,7 @@ class tenant_admin final : public tenant_service {
   result<issued_api_key> create_api_key(const api_key& caller, std::int64_t tenant_id, std::string_view name,
                                         std::optional<time_point> expires_at) override;
   result<std::int64_t> revoke_api_key(const api_key& caller, std::int64_t key_id) override;
+  result<tenant> set_tenant_disabled(const api_key& caller, std::int64_t tenant_id, bool disabled) override;
 
  private:
   tenant_store& store_;

@@ -1,6 +1,7 @@
 #include "server/https_session.hpp"
 
 #include "api/problem.hpp"
+#include "server/http_date.hpp"
 #include "server/listen.hpp"
 #include "server/log.hpp"
 #include "server/offload.hpp"
@@ -217,6 +218,7 @@ asio::awaitable<void> session::run() {
     if (closing_) res.keep_alive(false);
     log_request(req, res.result_int(), start, info.request_id);
 
+    res.set(http::field::date, http_date_now());  // RFC 9110 §6.6.1: every reply, at send time
     tcp_layer.expires_after(opts.read_timeout);
     std::tie(ec, n) = co_await http::async_write(stream_, res, asio::as_tuple(asio::use_awaitable));
     if (ec) {
@@ -245,6 +247,7 @@ asio::awaitable<void> session::send_problem_and_close(http::status status, std::
   const auto id = make_request_id();
   response res = api::make_problem(status, slug, title, detail, id);
   res.keep_alive(false);
+  res.set(http::field::date, http_date_now());
   res.prepare_payload();
   logger()->info("https {}: {} {} (request {})", remote_, res.result_int(), title, id);
   beast::get_lowest_layer(stream_).expires_after(shared_->opts.read_timeout);

@@ -178,7 +178,7 @@ int run(const config::settings& s) {
   // stores lease a connection per call, so sharing would be safe too, but this one only reads.
   db::pg_reads_store reads_store(pool);
   db::pg_dnssec_key_store reads_key_store(pool);
-  registry::registry_reads reads(s.zone.name, reads_store, reads_key_store, lifecycle);
+  registry::registry_reads reads(s.zone.name, s.zone.tlsa_ttl, reads_store, reads_key_store, lifecycle);
   router.add_tenancy(lifecycle, tenants, &reads);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());

@@ -95,7 +95,16 @@ response list_devices(registry::reads_service& svc, const call& c) {
   if (!page) return error_response(page.error(), c.info);
   boost::json::array items;
   items.reserve(page->items.size());
-  for (const auto& d : page->items) items.push_back(dto::to_json(d));
+  for (const auto& d : page->items) {
+    // The lifecycle fields, then dns_name and every TLSA record (GET /api/v1/devices/{id} shows
+    // one, the current certificate's; a device in a renewal overlap serves several).
+    auto o = dto::to_json(d.device);
+    o["dns_name"] = d.dns_name;
+    boost::json::array tlsa;
+    for (const auto& t : d.tlsa) tlsa.emplace_back(t);
+    o["tlsa"] = std::move(tlsa);
+    items.push_back(std::move(o));
+  }
   boost::json::object out;
   out["devices"] = std::move(items);
   out["next"] = next_json(page->next);

@@ -136,6 +136,14 @@ response revoke_api_key(registry::tenant_service& svc, const call& c) {
   return json_response(http::status::ok, boost::json::object{{"id", *r}, {"revoked", true}});
 }
 
+response set_tenant_disabled(registry::tenant_service& svc, const call& c, bool disabled) {
+  const auto id = parse_id(c.params.at(0));
+  if (!id) return error_response({registry::errc::tenant_not_found, "no such tenant"}, c.info);
+  auto t = svc.set_tenant_disabled(caller(c), *id, disabled);
+  if (!t) return error_response(t.error(), c.info);
+  return json_response(http::status::ok, dto::to_json(*t));
+}
+
 response register_device(registry::lifecycle_service& svc, const call& c) {
   auto body = json_object_body(c);
   if (auto* res = std::get_if<response>(&body)) return std::move(*res);

@@ -12,6 +12,8 @@ response create_tenant(registry::tenant_service& svc, const call& c);
 response list_tenants(registry::tenant_service& svc, const call& c);
 response create_api_key(registry::tenant_service& svc, const call& c);
 response revoke_api_key(registry::tenant_service& svc, const call& c);
+/// POST /api/v1/tenants/{id}/disable and /enable: 200 with the tenant (idempotent in effect).
+response set_tenant_disabled(registry::tenant_service& svc, const call& c, bool disabled);
 
 response register_device(registry::lifecycle_service& svc, const call& c);
 response register_bulk(registry::lifecycle_service& svc, const call& c);

@@ -3,7 +3,9 @@
 # admin API), an isolation matrix (another tenant's key gets 403/404 and no data; expired and
 # revoked keys 401), a lifecycle walk (register, activate, suspend, resume, transfer, revoke,
 # delete) with invalid transitions answered 409 and nothing changed (database row and zone), and
-# a bulk registration of 10,000 ids with bad EIDs reported per row.
+# a bulk registration of 10,000 ids with bad EIDs reported per row; the device list's dns_name and
+# tlsa (equal to what DNS serves); disabling and enabling a tenant (its keys 401, its devices
+# still served; the admin's own tenant refused); the Date header on every kind of reply.
 source "$(dirname "$0")/lib.sh"
 
 e2e_setup
@@ -44,6 +46,29 @@ as "$E2E_DIR/asp1.key" GET /api/v1/tenants
 check_problem "an ASP lists tenants" 403 forbidden
 as "$E2E_DIR/mno1.key" POST /api/v1/tenants "$(body t5 '{"name":"x","kind":"asp"}')"
 check_problem "an MNO creates a tenant" 403 forbidden
+
+# --- Date header (RFC 9110 §6.6.1) on every kind of reply -----------------------------------
+date_ok() {  # date_ok WHAT HEADERFILE: an IMF-fixdate within a minute of this host's clock
+  local value
+  value=$(tr -d '\r' <"$2" | sed -n 's/^[Dd]ate: //p' | tail -n1)
+  assert_match "$1: Date is an IMF-fixdate" "$value" \
+    '^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT$'
+  local skew
+  skew=$("$PYTHON" -c 'import sys, time, email.utils as e; print(int(abs(e.parsedate_to_datetime(sys.argv[1]).timestamp() - time.time())))' "$value" 2>/dev/null)
+  if [[ $skew =~ ^[0-9]+$ ]] && ((skew <= 60)); then pass "$1: Date within a minute of date(1)"; else fail "$1: Date within a minute" "Date: $value, now: $(date -u)"; fi
+}
+http_req GET /healthz "" -D "$E2E_DIR/date1.h"
+assert_eq "healthz" 200 "$HTTP_STATUS"
+date_ok "a 200" "$E2E_DIR/date1.h"
+http_req GET /api/v1/tenants "" -D "$E2E_DIR/date2.h"
+date_ok "an API reply" "$E2E_DIR/date2.h"
+E2E_AUTH="" http_req GET /api/v1/tenants "" -D "$E2E_DIR/date3.h"
+check_problem "no credentials" 401 unauthenticated
+date_ok "a problem" "$E2E_DIR/date3.h"
+head -c 2200000 /dev/zero | tr '\0' 'x' >"$E2E_DIR/big.json"
+http_req POST /api/v1/tenants "$E2E_DIR/big.json" -D "$E2E_DIR/date4.h"
+check_problem "a body above max_body_bytes" 413 payload-too-large
+date_ok "an error answered before routing (413)" "$E2E_DIR/date4.h"
 
 # --- registration ---------------------------------------------------------------------------
 D1=$(eid_for 501)
@@ -243,6 +268,29 @@ as "$E2E_DIR/mno1.key" GET "/api/v1/devices?state=active&asp=$ASP3"
 assert_eq "MNO1 lists what it activated for ASP3" "$D3" "$(ids_of "$HTTP_BODY")"
 as "$E2E_DIR/mno2.key" GET "/api/v1/devices?asp=$ASP3"
 assert_eq "MNO2 sees none of them" "" "$(ids_of "$HTTP_BODY")"
+# list items: dns_name and tlsa, the latter exactly the records DNS serves for the device
+item_of() {  # item_of FILE ID FIELD: a list item's field (tlsa: "u s m hex" lines, sorted)
+  "$PYTHON" - "$@" <<'PY'
+import json, sys
+for d in json.load(open(sys.argv[1]))["devices"]:
+    if d["device_id"] == sys.argv[2]:
+        v = d[sys.argv[3]]
+        if isinstance(v, list):
+            print("\n".join(sorted(" ".join(r.split()[4:]) for r in v)))
+        else:
+            print(v)
+PY
+}
+served_tlsa() {  # served_tlsa ID: the TLSA rdata DNS serves, "u s m hex" lines, sorted
+  dig_at +short TLSA "$1._device.$E2E_ZONE." 2>/dev/null |
+    awk '{h=""; for (i = 4; i <= NF; i++) h = h $i; print $1, $2, $3, tolower(h)}' | LC_ALL=C sort
+}
+as "$E2E_DIR/asp3.key" GET /api/v1/devices
+assert_eq "list item: dns_name" "$D3._device.$E2E_ZONE" "$(item_of "$HTTP_BODY" "$D3" dns_name)"
+assert_ne "list item: D3 has a TLSA record" "" "$(item_of "$HTTP_BODY" "$D3" tlsa)"
+assert_eq "list item: tlsa = what dig serves" "$(served_tlsa "$D3")" "$(item_of "$HTTP_BODY" "$D3" tlsa)"
+assert_contains "list item: tlsa in GET's format" "$(cat "$HTTP_BODY")" "\"$D3._device.$E2E_ZONE. "
+assert_eq "list item: a registered device has no tlsa" "" "$(item_of "$HTTP_BODY" "$(eid_for 802)" tlsa)"
 # updated_since: two devices pushed into the past
 sql "UPDATE devices SET updated_at = '2020-01-01T00:00:00Z' WHERE device_id IN ('$(eid_for 804)', '$(eid_for 805)')" >/dev/null
 as "$E2E_DIR/asp3.key" GET "/api/v1/devices?updated_since=2021-01-01T00:00:00Z"
@@ -272,5 +320,57 @@ for k in asp3 mno1; do
   as "$E2E_DIR/$k.key" GET /api/v1/zone
   check_problem "$k reads the zone status" 403 forbidden
 done
+
+# --- disabling and enabling a tenant ------------------------------------------------------------
+# MNO1 activated D3: disabling MNO1 refuses its keys at once, and leaves D3 on the air.
+D3_TLSA=$(served_tlsa "$D3")
+assert_ne "D3 is served before" "" "$D3_TLSA"
+as "$E2E_DIR/mno1.key" GET "/api/v1/devices/$D3"
+assert_eq "MNO1's key works before" 200 "$HTTP_STATUS"
+as "$E2E_DIR/asp3.key" POST "/api/v1/tenants/$MNO1/disable"
+check_problem "an ASP disables a tenant" 403 forbidden
+http_req POST "/api/v1/tenants/$MNO1/disable"
+assert_eq "admin disables MNO1" 200 "$HTTP_STATUS"
+DISABLED_AT=$(json_get "$HTTP_BODY" disabled_at)
+assert_match "the tenant shows disabled_at" "$DISABLED_AT" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'
+sleep 1
+http_req POST "/api/v1/tenants/$MNO1/disable"
+assert_eq "disabling again: 200" 200 "$HTTP_STATUS"
+assert_eq "disabling again: same disabled_at" "$DISABLED_AT" "$(json_get "$HTTP_BODY" disabled_at)"
+assert_eq "one audit row for the disable" 1 "$(sql "SELECT count(*) FROM audit_log WHERE action = 'tenant.disable' AND detail->>'tenant_id' = '$MNO1'")"
+assert_eq "the disable's audit row names the key and the request" "true|true" "$(sql "SELECT (api_key_id IS NOT NULL)::text || '|' || (request_id IS NOT NULL)::text FROM audit_log WHERE action = 'tenant.disable' AND detail->>'tenant_id' = '$MNO1'")"
+as "$E2E_DIR/mno1.key" GET "/api/v1/devices/$D3"
+check_problem "a disabled MNO's key on a device call" 401 unauthenticated
+as "$E2E_DIR/mno1.key" POST /api/v1/devices "$E2E_DIR/act3.json"
+check_problem "a disabled MNO's key on an activation" 401 unauthenticated
+assert_eq "D3 still active" "active" "$(sql "SELECT status FROM devices WHERE device_id = '$D3'")"
+assert_eq "D3's TLSA still served" "$D3_TLSA" "$(served_tlsa "$D3")"
+http_req GET /api/v1/tenants
+assert_eq "the tenant list shows MNO1 disabled" "$DISABLED_AT" "$("$PYTHON" -c 'import json,sys; print(next(t.get("disabled_at", "") for t in json.load(open(sys.argv[1]))["tenants"] if t["id"] == int(sys.argv[2])))' "$HTTP_BODY" "$MNO1")"
+http_req POST "/api/v1/tenants/$MNO1/enable"
+assert_eq "admin enables MNO1" 200 "$HTTP_STATUS"
+assert_eq "enabled: no disabled_at" "" "$(json_get "$HTTP_BODY" disabled_at)"
+as "$E2E_DIR/mno1.key" GET "/api/v1/devices/$D3"
+assert_eq "MNO1's key works again" 200 "$HTTP_STATUS"
+http_req POST "/api/v1/tenants/$MNO1/enable"
+assert_eq "enabling again: 200" 200 "$HTTP_STATUS"
+assert_eq "one audit row for the enable" 1 "$(sql "SELECT count(*) FROM audit_log WHERE action = 'tenant.enable' AND detail->>'tenant_id' = '$MNO1'")"
+http_req POST /api/v1/tenants/999999/disable
+check_problem "disable an unknown tenant" 404 tenant-not-found
+# The admin's own tenant (also the only admin tenant): refused, by the API and by iotregctl.
+ADMIN_TENANT=$(sql "SELECT tenant_id FROM api_keys WHERE role = 'admin' ORDER BY id LIMIT 1")
+http_req POST "/api/v1/tenants/$ADMIN_TENANT/disable"
+check_problem "disable the admin's own tenant" 409 tenant-disable-refused
+if ctl tenant disable "$ADMIN_TENANT" >/dev/null; then fail "iotregctl disables the last admin tenant"; else pass "iotregctl refuses to disable the last admin tenant"; fi
+http_req GET /api/v1/tenants
+assert_eq "the admin tenant stays enabled" 200 "$HTTP_STATUS"
+# iotregctl tenant disable|enable
+ctl tenant disable "$MNO2" >/dev/null || fail "iotregctl tenant disable"
+as "$E2E_DIR/mno2.key" GET "/api/v1/devices?asp=$ASP3"
+check_problem "a key of a tenant disabled by iotregctl" 401 unauthenticated
+assert_contains "iotregctl tenant list shows it" "$(ctl tenant list)" "$(printf '%s\tmno\toperator-two\tdisabled' "$MNO2")"
+ctl tenant enable "$MNO2" >/dev/null || fail "iotregctl tenant enable"
+as "$E2E_DIR/mno2.key" GET "/api/v1/devices?asp=$ASP3"
+assert_eq "enabled by iotregctl: the key works" 200 "$HTTP_STATUS"
 
 e2e_finish

@@ -4,11 +4,15 @@
 #include "db/device_store_pg.hpp"
 #include "db/reads_store_pg.hpp"
 #include "db/tenant_store_pg.hpp"
+#include "db/zone_store_pg.hpp"
 #include "tests/integration/pg_fixture.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <map>
 #include <set>
+#include <tuple>
 
 using iotreg::test::fresh_db;
 using iotreg::test::sample_enrollment;
@@ -30,9 +34,9 @@ std::vector<std::string> walk(db::pg_reads_store& s, registry::device_query q, i
     REQUIRE(rows.size() <= q.limit + 1);
     const bool more = rows.size() > q.limit;
     if (more) rows.resize(q.limit);
-    for (const auto& r : rows) ids.push_back(r.first.id);
+    for (const auto& r : rows) ids.push_back(r.device.id);
     if (!more) break;
-    q.after = rows.back().second;
+    q.after = rows.back().pos;
     REQUIRE(n < 100);
   }
   if (pages) *pages = n;
@@ -98,6 +102,60 @@ TEST_CASE("reads_store: list filters by tenant, state and update time; pages wit
 
   // Another zone's devices never show.
   CHECK(reads.list_devices("other.example.", registry::device_query{}).empty());
+}
+
+TEST_CASE("reads_store: list items carry the TLSA of every live certificate, in one statement",
+          "[pg][reads]") {
+  using namespace std::chrono_literals;
+  fresh_db d;
+  db::pg_tenant_store tenants{d.pool()};
+  db::pg_lifecycle_store lifecycle{d.pool()};
+  db::pg_device_store devices{d.pool()};
+  db::pg_zone_store zones{d.pool()};
+  db::pg_reads_store reads{d.pool()};
+  const auto a = tenants.create_tenant("asp-a", "asp");
+  REQUIRE(lifecycle.register_devices(zone, {"reg"}, a.id, std::nullopt).size() == 1);
+  const std::string dev = "89049032000001000000000000000001";
+  REQUIRE(devices.insert_enrollment(sample_enrollment(zone, dev, 1)).has_value());
+  REQUIRE(devices.insert_enrollment(sample_enrollment(zone, "one", 5)).has_value());
+  // A rekey (new TLSA) and a renewal (same TLSA as the first): three live certificates, two
+  // distinct records; then a revoked device whose certificates are no longer live.
+  const auto far = iotreg::test::now_us() + 24h * 400;
+  for (const auto& [n, n_key, action] : {std::tuple{2, 3, "rekey"}, std::tuple{4, 1, "renew"}}) {
+    registry::new_certificate c;
+    c.zone = zone;
+    c.device_id = dev;
+    c.tlsa = sample_enrollment(zone, dev, n_key).tlsa;
+    c.certificate = sample_enrollment(zone, dev, n).certificate;
+    c.certificate.not_after = far;
+    c.action = action;
+    REQUIRE(devices.insert_certificate(c).has_value());
+  }
+  REQUIRE(devices.insert_enrollment(sample_enrollment(zone, "gone", 6)).has_value());
+  REQUIRE(devices.revoke(zone, "gone").has_value());
+
+  registry::device_query q;
+  q.limit = 100;
+  std::map<std::string, std::vector<registry::tlsa_data>> listed;
+  for (auto& r : reads.list_devices(zone, q)) listed[r.device.id] = r.tlsa;
+  REQUIRE(listed.size() == 4);
+  CHECK(listed.at("reg").empty());   // registered: no certificate
+  CHECK(listed.at("gone").empty());  // revoked: no live certificate
+  REQUIRE(listed.at("one").size() == 1);
+  CHECK(listed.at("one")[0] == sample_enrollment(zone, "one", 5).tlsa);
+  // The rekeyed device: its two distinct records, ordered by their bytes, and exactly what the
+  // zone publishes for it (zone_active_tlsa, the source of a full zone build).
+  const auto& two = listed.at(dev);
+  REQUIRE(two.size() == 2);
+  std::vector<registry::tlsa_data> expected{sample_enrollment(zone, dev, 1).tlsa,
+                                            sample_enrollment(zone, dev, 3).tlsa};
+  std::sort(expected.begin(), expected.end(),
+            [](const auto& x, const auto& y) { return x.association < y.association; });
+  CHECK(two == expected);
+  std::vector<registry::tlsa_data> published;
+  for (const auto& t : zones.active_tlsa(zone))
+    if (t.device_id == dev) published.push_back(t.tlsa);
+  CHECK(two == published);
 }
 
 TEST_CASE("reads_store: history oldest first with id pagination; zone counters", "[pg][reads]") {

@@ -87,6 +87,64 @@ TEST_CASE("tenant_store: tenants, keys with expiry, revocation, disabled tenants
   CHECK_FALSE(keys.find_active(hash_of(5)));
 }
 
+TEST_CASE("tenant_store: disable and enable, idempotent, audited, the last admin tenant kept",
+          "[pg][tenants]") {
+  fresh_db d;
+  db::pg_tenant_store tenants{d.pool()};
+  db::pg_api_key_store keys{d.pool()};
+  db::pg_device_store devices{d.pool()};
+  const auto admin_id = d.scalar("SELECT id FROM tenants WHERE kind = 'admin'");
+  const auto mno = tenants.create_tenant("op-a", "mno");
+  tenants.insert_key(mno.id, "k", hash_of(7), std::nullopt);
+  auto e = sample_enrollment(zone, "dev-1", 1);
+  e.mno_tenant_id = mno.id;
+  REQUIRE(devices.insert_enrollment(e).has_value());
+  const auto audit = [&](const std::string& action) {
+    return d.scalar("SELECT count(*) FROM audit_log WHERE action = '" + action +
+                    "' AND detail->>'tenant_id' = '" + std::to_string(mno.id) + "'");
+  };
+
+  auto t = tenants.set_disabled(mno.id, true, 42);
+  REQUIRE(t.has_value());
+  REQUIRE(t->disabled_at);
+  CHECK_FALSE(keys.find_active(hash_of(7)));  // refused at once
+  CHECK(audit("tenant.disable") == 1);
+  CHECK(d.scalar("SELECT api_key_id FROM audit_log WHERE action = 'tenant.disable'") == 42);
+  // The tenant's device is not touched: still active, its certificate live.
+  CHECK(d.scalar("SELECT count(*) FROM devices WHERE device_id = 'dev-1' AND status = 'active'") == 1);
+  CHECK(d.scalar("SELECT count(*) FROM certificates WHERE revoked_at IS NULL AND withdrawn_at IS NULL") == 1);
+
+  // Disabling again: same state, the first disabled_at kept, no second audit row.
+  d.exec("SELECT pg_sleep(0.01)");
+  auto again = tenants.set_disabled(mno.id, true, 42);
+  REQUIRE(again.has_value());
+  CHECK(again->disabled_at == t->disabled_at);
+  CHECK(audit("tenant.disable") == 1);
+
+  auto enabled = tenants.set_disabled(mno.id, false, std::nullopt);
+  REQUIRE(enabled.has_value());
+  CHECK_FALSE(enabled->disabled_at);
+  CHECK(keys.find_active(hash_of(7)));
+  CHECK(audit("tenant.enable") == 1);
+  REQUIRE(tenants.set_disabled(mno.id, false, std::nullopt).has_value());
+  CHECK(audit("tenant.enable") == 1);
+
+  CHECK(tenants.set_disabled(mno.id + 100, true, std::nullopt).error().code ==
+        registry::errc::tenant_not_found);
+
+  // The only admin tenant cannot be disabled; with a second one enabled, one of them can, and
+  // then the other no longer.
+  CHECK(tenants.set_disabled(admin_id, true, std::nullopt).error().code ==
+        registry::errc::tenant_disable_refused);
+  const auto admin2 = tenants.create_tenant("admin-2", "admin");
+  REQUIRE(tenants.set_disabled(admin_id, true, std::nullopt).has_value());
+  CHECK(tenants.set_disabled(admin2.id, true, std::nullopt).error().code ==
+        registry::errc::tenant_disable_refused);
+  CHECK_FALSE(tenants.find_tenant(admin2.id)->disabled_at);
+  REQUIRE(tenants.set_disabled(admin_id, false, std::nullopt).has_value());
+  CHECK(tenants.set_disabled(admin2.id, true, std::nullopt).has_value());
+}
+
 TEST_CASE("lifecycle_store: register, activate, suspend, resume, revoke, delete", "[pg][tenants]") {
   fresh_db d;
   db::pg_tenant_store tenants{d.pool()};

@@ -10,6 +10,7 @@
 //   iotregctl --config FILE apikey create --tenant ID [--name N] [--expires T] [--file F]
 //   iotregctl --config FILE tenant create --kind mno|asp|admin NAME   (prints the tenant id)
 //   iotregctl --config FILE tenant list
+//   iotregctl --config FILE tenant disable|enable ID
 //   iotregctl --config FILE ca create|list|show|rotate  the issuing CAs (ca_commands.cpp)
 
 #include "config/load.hpp"
@@ -66,6 +67,8 @@ constexpr const char* usage_text =
     "  tenant create --kind mno|asp|admin NAME\n"
     "                                create a tenant; prints its id\n"
     "  tenant list                   id, kind, name of every tenant\n"
+    "  tenant disable ID | enable ID refuse (or accept again) the tenant's API keys; its\n"
+    "                                devices are not changed (their TLSA stay published)\n"
     "  ca list                       the root and the issuing CAs: SKI, status (active, retired,\n"
     "                                expired), key type, validity, subject\n"
     "  ca show SKI                   one CA's details and its certificate (PEM)\n"
@@ -295,6 +298,26 @@ int run_tenant_list(const config::settings& s) {
   return 0;
 }
 
+// The admin API's disable/enable (tenant_store::set_disabled), with an audit row without a key.
+int run_tenant_set_disabled(const config::settings& s, const arguments& a, bool disabled) {
+  if (a.command.size() != 3) throw usage_error(std::string("tenant ") + a.command[1] + " needs an ID");
+  std::size_t used = 0;
+  long long id = 0;
+  try {
+    id = std::stoll(a.command[2], &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != a.command[2].size() || id <= 0) throw usage_error("not a tenant id (see `tenant list`)");
+  db::pool pool(s.database.dsn, 1);
+  db::pg_tenant_store tenants(pool);
+  const auto t = tenants.set_disabled(id, disabled, std::nullopt);
+  if (!t) throw std::runtime_error(t.error().detail);
+  say("tenant " + std::to_string(t->id) + " (" + t->kind + ", " + t->name + ") " +
+      (t->disabled_at ? "disabled: its API keys are refused" : "enabled"));
+  return 0;
+}
+
 int run_apikey_create(const config::settings& s, const arguments& a) {
   if (a.tenant) {
     const auto tenant_id = parse_tenant_id(*a.tenant);
@@ -337,6 +360,8 @@ int main(int argc, char** argv) {
     if (c.size() == 2 && c[0] == "apikey" && c[1] == "create") return run_apikey_create(s, a);
     if (c.size() >= 2 && c[0] == "tenant" && c[1] == "create") return run_tenant_create(s, a);
     if (c.size() == 2 && c[0] == "tenant" && c[1] == "list") return run_tenant_list(s);
+    if (c.size() >= 2 && c[0] == "tenant" && (c[1] == "disable" || c[1] == "enable"))
+      return run_tenant_set_disabled(s, a, c[1] == "disable");
     if (!c.empty() && c[0] == "ca") return tools::run_ca(s, std::span(c).subspan(1), a.name);
     throw usage_error("unknown command: " + c[0]);
   } catch (const usage_error& e) {

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 using namespace iotreg::registry;
 
 namespace {
@@ -25,13 +27,17 @@ device_ownership dev(std::string id, std::optional<std::int64_t> asp, std::optio
 /// Returns `rows` whatever the query (so that the service's own policy check is visible).
 struct fake_reads_store final : reads_store {
   std::vector<device_ownership> rows;
+  std::map<std::string, std::vector<tlsa_data>> tlsa;  // by device id
   std::optional<device_query> last;
-  std::vector<std::pair<device_ownership, page_cursor>> list_devices(std::string_view,
-                                                                     const device_query& q) override {
+  std::vector<device_row> list_devices(std::string_view, const device_query& q) override {
     last = q;
-    std::vector<std::pair<device_ownership, page_cursor>> out;
+    std::vector<device_row> out;
     std::int64_t id = 0;
-    for (const auto& r : rows) out.emplace_back(r, page_cursor{time_point{}, ++id});
+    for (const auto& r : rows) {
+      const auto t = tlsa.find(r.id);
+      out.push_back(
+          {r, t == tlsa.end() ? std::vector<tlsa_data>{} : t->second, page_cursor{time_point{}, ++id}});
+    }
     return out;
   }
   std::vector<history_entry> history(std::string_view, std::string_view, std::int64_t after,
@@ -85,10 +91,31 @@ struct fixture {
   testing::memory_key_store keys;
   fake_lifecycle lifecycle;
   time_point now = time_point(std::chrono::hours(1000));
-  registry_reads reads{"devices.example.", store, keys, lifecycle, [this] { return now; }};
+  registry_reads reads{"devices.example.", 300, store, keys, lifecycle, [this] { return now; }};
 };
 
 }  // namespace
+
+TEST_CASE("reads: list items carry the DNS name and every TLSA record as GET /devices/{id} shows it") {
+  fixture f;
+  tlsa_data a{3, 1, 1, std::vector<std::uint8_t>(32, 0xab)};
+  tlsa_data b{3, 1, 1, std::vector<std::uint8_t>(32, 0x01)};
+  f.store.rows = {dev("890490320000000000000000000001", 10, 20),
+                  dev("890490320000000000000000000002", 10, 20)};
+  f.store.tlsa["890490320000000000000000000001"] = {b, a};  // a renewal overlap: two live records
+  auto page = f.reads.list_devices(key("asp", 10), {}, std::nullopt, 10);
+  REQUIRE(page.has_value());
+  REQUIRE(page->items.size() == 2);
+  const auto& two = page->items[0];
+  CHECK(two.dns_name == "890490320000000000000000000001._device.devices.example");
+  REQUIRE(two.tlsa.size() == 2);
+  const std::string owner = "890490320000000000000000000001._device.devices.example. 300 IN TLSA 3 1 1 ";
+  CHECK(two.tlsa[0] == owner + "0101010101010101010101010101010101010101010101010101010101010101");
+  CHECK(two.tlsa[1] == owner + "abababababababababababababababababababababababababababababababab");
+  // A device without a live certificate (registered): a DNS name, no record.
+  CHECK(page->items[1].dns_name == "890490320000000000000000000002._device.devices.example");
+  CHECK(page->items[1].tlsa.empty());
+}
 
 TEST_CASE("reads: the store is restricted to the caller's tenant and rows are re-checked") {
   fixture f;
@@ -98,8 +125,8 @@ TEST_CASE("reads: the store is restricted to the caller's tenant and rows are re
   CHECK(f.store.last->only_asp == 10);
   CHECK_FALSE(f.store.last->only_mno);
   REQUIRE(page->items.size() == 2);  // "b" is another ASP's: dropped even if the store returned it
-  CHECK(page->items[0].id == "a");
-  CHECK(page->items[1].id == "c");
+  CHECK(page->items[0].device.id == "a");
+  CHECK(page->items[1].device.id == "c");
   CHECK_FALSE(page->next);
 
   page = f.reads.list_devices(key("mno", 20), {}, std::nullopt, 10);

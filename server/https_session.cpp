@@ -22,6 +22,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -94,6 +95,7 @@ class session final : public session_handle, public std::enable_shared_from_this
   asio::awaitable<void> send_problem_and_close(http::status status, std::string_view slug,
                                                std::string_view title, std::string_view detail);
   asio::awaitable<void> close();
+  asio::awaitable<void> close_after_unread_request();
   void arm_read_deadline(clock::time_point deadline);
   /// Wipes the whole storage of buffer_ when it holds no unread bytes: the raw request (body
   /// included) stays there after parsing until overwritten.
@@ -252,7 +254,7 @@ asio::awaitable<void> session::send_problem_and_close(http::status status, std::
   logger()->info("https {}: {} {} (request {})", remote_, res.result_int(), title, id);
   beast::get_lowest_layer(stream_).expires_after(shared_->opts.read_timeout);
   auto [ec, n] = co_await http::async_write(stream_, res, asio::as_tuple(asio::use_awaitable));
-  if (!ec) co_await close();
+  if (!ec) co_await close_after_unread_request();
 }
 
 asio::awaitable<void> session::close() {
@@ -262,6 +264,26 @@ asio::awaitable<void> session::close() {
   std::tie(ignored) = co_await stream_.async_shutdown(asio::as_tuple(asio::use_awaitable));
   beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_both, ignored);
   beast::get_lowest_layer(stream_).close();
+}
+
+asio::awaitable<void> session::close_after_unread_request() {
+  // The refused request's body may still be arriving. Closing a socket with unread bytes makes the
+  // kernel send a reset, which can destroy the reply in the client's receive buffer before the
+  // client reads it (RFC 9112 §9.6). So: close_notify, FIN, then read and drop whatever still
+  // arrives until the client closes, all within close_timeout, and only then close.
+  auto& tcp_layer = beast::get_lowest_layer(stream_);
+  tcp_layer.expires_after(close_timeout);
+  boost::system::error_code ignored;
+  std::tie(ignored) = co_await stream_.async_shutdown(asio::as_tuple(asio::use_awaitable));
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  std::array<char, 4096> sink;
+  for (;;) {
+    auto [ec, n] =
+        co_await tcp_layer.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+    if (ec) break;  // the client's FIN, a reset, or the deadline
+  }
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp_layer.close();
 }
 
 void session::arm_read_deadline(clock::time_point deadline) {

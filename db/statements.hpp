@@ -113,6 +113,18 @@ inline constexpr const char* reads_zone_counts = "reads_zone_counts";
 /// Registers the reads statements on `c` (called by prepare_all).
 void prepare_reads(pqxx::connection& c);
 
+// IoT SAFE: the ASPs' service endpoints (migration 008); SQL in iotsafe_statements.cpp
+inline constexpr const char* endpoint_find = "endpoint_find";
+inline constexpr const char* endpoint_tlsa_list = "endpoint_tlsa_list";
+inline constexpr const char* endpoint_upsert = "endpoint_upsert";
+inline constexpr const char* endpoint_tlsa_clear = "endpoint_tlsa_clear";
+inline constexpr const char* endpoint_tlsa_insert = "endpoint_tlsa_insert";
+inline constexpr const char* endpoint_delete = "endpoint_delete";
+inline constexpr const char* endpoint_audit = "endpoint_audit";
+
+/// Registers the service endpoint statements on `c` (called by prepare_all).
+void prepare_iotsafe(pqxx::connection& c);
+
 /// Registers every statement above on `c`. libpqxx prepares them on the server on first use, so
 /// this works before the schema exists.
 void prepare_all(pqxx::connection& c);

@@ -33,6 +33,9 @@ class category final : public boost::system::error_category {
       case errc::invalid_transition: return "invalid lifecycle transition";
       case errc::tenant_not_found: return "tenant not found";
       case errc::api_key_not_found: return "API key not found";
+      case errc::invalid_service_endpoint: return "invalid service endpoint";
+      case errc::service_endpoint_not_found: return "no service endpoint configured";
+      case errc::no_live_certificate: return "the device has no live certificate";
     }
     return "unknown registry error";
   }

@@ -4,6 +4,7 @@
 #include "api/handlers/ca.hpp"
 #include "api/handlers/devices.hpp"
 #include "api/handlers/est.hpp"
+#include "api/handlers/iotsafe.hpp"
 #include "api/handlers/reads.hpp"
 #include "api/handlers/renewal.hpp"
 #include "api/handlers/revocation.hpp"
@@ -286,6 +287,18 @@ response router::dispatch(const request& req, const request_info& info) {
 void router::add_audit(registry::audit_log_reader& reader) {
   routes_.push_back({http::verb::get, "/api/v1/audit", true,
                      [&reader](const call& c) { return handlers::list_audit(reader, c); }});
+}
+
+void router::add_iotsafe(registry::iotsafe_service& svc) {
+  using http::verb;
+  routes_.push_back({verb::get, "/api/v1/devices/{id}/iotsafe", true,
+                     [&svc](const call& c) { return handlers::get_iotsafe(svc, c); }});
+  routes_.push_back({verb::get, "/api/v1/tenants/{id}/service-endpoint", true,
+                     [&svc](const call& c) { return handlers::get_service_endpoint(svc, c); }});
+  routes_.push_back({verb::put, "/api/v1/tenants/{id}/service-endpoint", true,
+                     [&svc](const call& c) { return handlers::put_service_endpoint(svc, c); }});
+  routes_.push_back({verb::delete_, "/api/v1/tenants/{id}/service-endpoint", true,
+                     [&svc](const call& c) { return handlers::delete_service_endpoint(svc, c); }});
 }
 
 }  // namespace iotreg::api

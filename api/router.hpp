@@ -7,6 +7,7 @@
 #include "registry/ca_directory.hpp"
 #include "registry/enrollment_service.hpp"
 #include "registry/est_service.hpp"
+#include "registry/iotsafe.hpp"
 #include "registry/reads.hpp"
 #include "registry/revocation_responder.hpp"
 #include "registry/tenancy.hpp"
@@ -45,6 +46,11 @@ class router {
   /// version and keep-alive, and a prepared payload.
   /// @par Thread Safety: may be called concurrently (if the services allow it).
   response handle(const request& req, const request_info& info);
+
+  /// IoT SAFE (issue 5 item 5): GET /api/v1/devices/{id}/iotsafe and GET/PUT/DELETE
+  /// /api/v1/tenants/{id}/service-endpoint from `svc`, which must outlive the router. Call before
+  /// serving.
+  void add_iotsafe(registry::iotsafe_service& svc);
 
   /// Serves GET /api/v1/audit (admin keys only) from `reader`, which must outlive the router.
   /// Call before serving.

@@ -34,6 +34,12 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::api_key_not_found: return {s::not_found, "api-key-not-found", "API key not found"};
     case errc::tenant_disable_refused:
       return {s::conflict, "tenant-disable-refused", "Tenant cannot be disabled"};
+    case errc::invalid_service_endpoint:
+      return {s::bad_request, "invalid-service-endpoint", "Invalid service endpoint"};
+    case errc::service_endpoint_not_found:
+      return {s::not_found, "service-endpoint-not-found", "Service endpoint not found"};
+    case errc::no_live_certificate:
+      return {s::conflict, "no-live-certificate", "Device has no live certificate"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

@@ -156,6 +156,7 @@ void prepare_all(pqxx::connection& c) {
   prepare_renewal(c);
   prepare_tenants(c);
   prepare_reads(c);
+  prepare_iotsafe(c);
 }
 
 }  // namespace iotreg::db::stmt

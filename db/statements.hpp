@@ -118,6 +118,17 @@ inline constexpr const char* tenant_lock = "tenant_lock";
 inline constexpr const char* tenant_lock_admins = "tenant_lock_admins";
 inline constexpr const char* tenant_set_disabled = "tenant_set_disabled";
 inline constexpr const char* tenant_audit = "tenant_audit";
+// IoT SAFE: the ASPs' service endpoints (migration 008); SQL in iotsafe_statements.cpp
+inline constexpr const char* endpoint_find = "endpoint_find";
+inline constexpr const char* endpoint_tlsa_list = "endpoint_tlsa_list";
+inline constexpr const char* endpoint_upsert = "endpoint_upsert";
+inline constexpr const char* endpoint_tlsa_clear = "endpoint_tlsa_clear";
+inline constexpr const char* endpoint_tlsa_insert = "endpoint_tlsa_insert";
+inline constexpr const char* endpoint_delete = "endpoint_delete";
+inline constexpr const char* endpoint_audit = "endpoint_audit";
+
+/// Registers the service endpoint statements on `c` (called by prepare_all).
+void prepare_iotsafe(pqxx::connection& c);
 
 /// Registers every statement above on `c`. libpqxx prepares them on the server on first use, so
 /// this works before the schema exists.

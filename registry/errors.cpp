@@ -34,6 +34,9 @@ class category final : public boost::system::error_category {
       case errc::tenant_not_found: return "tenant not found";
       case errc::api_key_not_found: return "API key not found";
       case errc::tenant_disable_refused: return "tenant cannot be disabled";
+      case errc::invalid_service_endpoint: return "invalid service endpoint";
+      case errc::service_endpoint_not_found: return "no service endpoint configured";
+      case errc::no_live_certificate: return "the device has no live certificate";
     }
     return "unknown registry error";
   }

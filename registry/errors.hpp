@@ -23,18 +23,21 @@ enum class errc {
   device_already_revoked,
   unauthenticated,  // no or unknown API key
   forbidden,
-  publication_timeout,        // committed, but not yet visible in the served zone
-  ca_not_found,               // no CA certificate with that key id (/.well-known/ca/)
-  csr_ca_requested,           // the CSR asks for a CA certificate
-  csr_name_mismatch,          // [ca] csr_names = "check" and the CSR names another subject
-  invalid_server_keygen,      // server-side key generation: unknown key type or format, bad password
-  invalid_revocation_reason,  // not an RFC 5280 CRLReason name
-  certificate_not_found,      // the device has no certificate with that serial
-  certificate_not_live,       // confirm: the certificate is withdrawn or revoked
-  invalid_transition,         // the lifecycle state machine forbids this change (nothing changed)
-  tenant_not_found,           // no tenant with that id (admin API)
-  api_key_not_found,          // no API key with that id (admin API)
-  tenant_disable_refused,     // the caller's own tenant, or the last enabled admin tenant
+  publication_timeout,         // committed, but not yet visible in the served zone
+  ca_not_found,                // no CA certificate with that key id (/.well-known/ca/)
+  csr_ca_requested,            // the CSR asks for a CA certificate
+  csr_name_mismatch,           // [ca] csr_names = "check" and the CSR names another subject
+  invalid_server_keygen,       // server-side key generation: unknown key type or format, bad password
+  invalid_revocation_reason,   // not an RFC 5280 CRLReason name
+  certificate_not_found,       // the device has no certificate with that serial
+  certificate_not_live,        // confirm: the certificate is withdrawn or revoked
+  invalid_transition,          // the lifecycle state machine forbids this change (nothing changed)
+  tenant_not_found,            // no tenant with that id (admin API)
+  api_key_not_found,           // no API key with that id (admin API)
+  tenant_disable_refused,      // the caller's own tenant, or the last enabled admin tenant
+  invalid_service_endpoint,    // IoT SAFE: a bad ASP service endpoint (host, port, TLSA)
+  service_endpoint_not_found,  // IoT SAFE: the ASP has configured no service endpoint
+  no_live_certificate,         // IoT SAFE: the device is not active or has no live certificate
 };
 
 const boost::system::error_category& registry_category() noexcept;

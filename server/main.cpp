@@ -14,6 +14,7 @@
 #include "db/reads_store_pg.hpp"
 #include "db/revocation_store_pg.hpp"
 #include "db/robustness_store_pg.hpp"
+#include "db/service_endpoint_store_pg.hpp"
 #include "db/tenant_store_pg.hpp"
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
@@ -23,6 +24,7 @@
 #include "registry/dnssec_keyring.hpp"
 #include "registry/est_responder.hpp"
 #include "registry/expiry_sweeper.hpp"
+#include "registry/iotsafe_service.hpp"
 #include "registry/key_manager.hpp"
 #include "registry/registry_service.hpp"
 #include "registry/revocation_service.hpp"
@@ -180,6 +182,15 @@ int run(const config::settings& s) {
   db::pg_dnssec_key_store reads_key_store(pool);
   registry::registry_reads reads(s.zone.name, s.zone.tlsa_ttl, reads_store, reads_key_store, lifecycle);
   router.add_tenancy(lifecycle, tenants, &reads);
+  // IoT SAFE (issue 5 item 5): the payload for the applet and the ASPs' service endpoints.
+  db::pg_service_endpoint_store endpoint_store(pool);
+  db::pg_dnssec_key_store iotsafe_key_store(pool);
+  std::vector<pki::certificate> issuing_certs;
+  for (const auto& c : ca.issuing) issuing_certs.push_back(c.cert);
+  registry::registry_iotsafe iotsafe(
+      {.zone = s.zone.name, .tlsa_ttl = s.zone.tlsa_ttl, .dnskey_ttl = s.zone.ttl}, lifecycle, service,
+      tenant_store, endpoint_store, iotsafe_key_store, std::move(issuing_certs), ca.root);
+  router.add_iotsafe(iotsafe);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);

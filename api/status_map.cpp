@@ -32,6 +32,14 @@ problem_kind problem_for(registry::errc e) noexcept {
     case errc::invalid_transition: return {s::conflict, "invalid-transition", "Invalid lifecycle transition"};
     case errc::tenant_not_found: return {s::not_found, "tenant-not-found", "Tenant not found"};
     case errc::api_key_not_found: return {s::not_found, "api-key-not-found", "API key not found"};
+    case errc::client_certificate_invalid:
+      return {s::bad_request, "invalid-client-certificate", "Invalid client certificate"};
+    case errc::client_certificate_refused:
+      return {s::bad_request, "client-certificate-refused", "Client certificate refused"};
+    case errc::client_certificate_exists:
+      return {s::conflict, "client-certificate-exists", "Client certificate already registered"};
+    case errc::client_certificate_not_found:
+      return {s::not_found, "client-certificate-not-found", "Client certificate not found"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

@@ -33,6 +33,10 @@ class category final : public boost::system::error_category {
       case errc::invalid_transition: return "invalid lifecycle transition";
       case errc::tenant_not_found: return "tenant not found";
       case errc::api_key_not_found: return "API key not found";
+      case errc::client_certificate_invalid: return "invalid client certificate";
+      case errc::client_certificate_refused: return "client certificate refused";
+      case errc::client_certificate_exists: return "client certificate already registered";
+      case errc::client_certificate_not_found: return "client certificate not found";
     }
     return "unknown registry error";
   }

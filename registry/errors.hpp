@@ -34,6 +34,11 @@ enum class errc {
   invalid_transition,         // the lifecycle state machine forbids this change (nothing changed)
   tenant_not_found,           // no tenant with that id (admin API)
   api_key_not_found,          // no API key with that id (admin API)
+  // Tenant client certificates (issue 5 item 1, registry/tenant_certificates.hpp):
+  client_certificate_invalid,    // not exactly one PEM certificate that parses
+  client_certificate_refused,    // expired, not yet valid, or its usages exclude TLS client auth
+  client_certificate_exists,     // already registered (for this or another tenant)
+  client_certificate_not_found,  // no active certificate with that fingerprint for the tenant
 };
 
 const boost::system::error_category& registry_category() noexcept;

@@ -14,6 +14,7 @@
 #include "db/reads_store_pg.hpp"
 #include "db/revocation_store_pg.hpp"
 #include "db/robustness_store_pg.hpp"
+#include "db/tenant_certificate_store_pg.hpp"
 #include "db/tenant_store_pg.hpp"
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
@@ -27,6 +28,7 @@
 #include "registry/registry_service.hpp"
 #include "registry/revocation_service.hpp"
 #include "registry/tenancy_service.hpp"
+#include "registry/tenant_certificate_admin.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
 #include "server/notify_sender.hpp"
@@ -180,6 +182,11 @@ int run(const config::settings& s) {
   db::pg_dnssec_key_store reads_key_store(pool);
   registry::registry_reads reads(s.zone.name, reads_store, reads_key_store, lifecycle);
   router.add_tenancy(lifecycle, tenants, &reads);
+  // Tenants' TLS client certificates, the second kind of credential (issue 5 item 1).
+  db::pg_tenant_certificate_store certificate_store(pool);
+  auth.set_certificate_store(&certificate_store);
+  registry::tenant_certificate_admin certificates(tenant_store, certificate_store);
+  router.add_tenant_certificates(certificates);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);

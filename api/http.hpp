@@ -19,7 +19,11 @@ struct request_info {
   std::string remote;      // "ip:port" of the peer, for logs
   /// The TLS client certificate (DER) the server verified against iotreg's CAs; empty if the
   /// client sent none or one that does not verify. Says nothing of revocation.
-  std::string client_cert_der{};  // last, defaulted: positional initializers stay valid
+  std::string client_cert_der{};  // defaulted: positional initializers stay valid
+  /// The TLS client certificate (DER) whose private key the handshake proved the client holds,
+  /// whether or not it chains to iotreg's CAs (a tenant's pinned certificate may be self-signed);
+  /// empty if the client sent none. The router looks it up as a tenant credential.
+  std::string peer_cert_der{};  // last, defaulted
 };
 
 }  // namespace iotreg::api

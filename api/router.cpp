@@ -8,6 +8,7 @@
 #include "api/handlers/reads.hpp"
 #include "api/handlers/renewal.hpp"
 #include "api/handlers/revocation.hpp"
+#include "api/handlers/tenant_certificates.hpp"
 #include "api/handlers/tenants.hpp"
 #include "api/idempotency.hpp"
 #include "api/log.hpp"
@@ -248,16 +249,31 @@ response router::dispatch(const request& req, const request_info& info) {
 
   call c{req, info, std::nullopt, std::move(params)};
   if (found->needs_auth) {
-    const auto token = bearer_token(req[http::field::authorization]);
-    if (token.empty()) {
-      auto res = make_problem(http::status::unauthorized, "unauthenticated", "Authentication required",
-                              "send Authorization: Bearer <API key>", info.request_id);
-      res.set(http::field::www_authenticate, "Bearer realm=\"iotreg\"");
-      return res;
+    // Two kinds of credential (issue 5 item 1): an API key as Bearer token, or a TLS client
+    // certificate registered for a tenant (registry/tenant_certificates.hpp). With both, the
+    // token is the credential: a request says which one it means by sending the header. Without
+    // the header, the certificate whose key the TLS handshake proved is looked up.
+    if (req.find(http::field::authorization) == req.end() && !info.peer_cert_der.empty()) {
+      auto key = auth_.authenticate_certificate(info.peer_cert_der);
+      if (!key) {
+        auto res = error_response(key.error(), info);
+        res.set(http::field::www_authenticate, "Bearer realm=\"iotreg\"");
+        return res;
+      }
+      c.key = std::move(*key);
+    } else {
+      const auto token = bearer_token(req[http::field::authorization]);
+      if (token.empty()) {
+        auto res = make_problem(
+            http::status::unauthorized, "unauthenticated", "Authentication required",
+            "send Authorization: Bearer <API key>, or a registered TLS client certificate", info.request_id);
+        res.set(http::field::www_authenticate, "Bearer realm=\"iotreg\"");
+        return res;
+      }
+      auto key = auth_.authenticate(token);
+      if (!key) return error_response(key.error(), info);
+      c.key = std::move(*key);
     }
-    auto key = auth_.authenticate(token);
-    if (!key) return error_response(key.error(), info);
-    c.key = std::move(*key);
   }
   if (!c.key) return found->handler(c);
 
@@ -299,6 +315,17 @@ void router::add_iotsafe(registry::iotsafe_service& svc) {
                      [&svc](const call& c) { return handlers::put_service_endpoint(svc, c); }});
   routes_.push_back({verb::delete_, "/api/v1/tenants/{id}/service-endpoint", true,
                      [&svc](const call& c) { return handlers::delete_service_endpoint(svc, c); }});
+}
+
+void router::add_tenant_certificates(registry::tenant_certificate_service& certificates) {
+  using http::verb;
+  auto& s = certificates;
+  routes_.push_back({verb::post, "/api/v1/tenants/{id}/certificates", true,
+                     [&s](const call& c) { return handlers::register_client_certificate(s, c); }});
+  routes_.push_back({verb::get, "/api/v1/tenants/{id}/certificates", true,
+                     [&s](const call& c) { return handlers::list_client_certificates(s, c); }});
+  routes_.push_back({verb::delete_, "/api/v1/tenants/{id}/certificates/{fingerprint}", true,
+                     [&s](const call& c) { return handlers::revoke_client_certificate(s, c); }});
 }
 
 }  // namespace iotreg::api

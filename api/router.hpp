@@ -11,6 +11,7 @@
 #include "registry/reads.hpp"
 #include "registry/revocation_responder.hpp"
 #include "registry/tenancy.hpp"
+#include "registry/tenant_certificates.hpp"
 
 #include <functional>
 #include <string_view>
@@ -64,6 +65,12 @@ class router {
   /// nullptr: no limit. Unauthenticated routes (OCSP, CRL, CA, health) are not limited. Must
   /// outlive the router. Call before serving.
   void set_rate_limiter(rate_limiter* limiter) noexcept { limiter_ = limiter; }
+
+  /// Tenants' TLS client certificates (issue 5 item 1): the admin's routes under
+  /// /api/v1/tenants/{id}/certificates. Authentication by certificate works without them (the
+  /// authenticator decides); these only manage the credentials. `certificates` must outlive the
+  /// router. Call before serving.
+  void add_tenant_certificates(registry::tenant_certificate_service& certificates);
 
  private:
   struct route {

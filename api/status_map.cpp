@@ -40,6 +40,14 @@ problem_kind problem_for(registry::errc e) noexcept {
       return {s::not_found, "service-endpoint-not-found", "Service endpoint not found"};
     case errc::no_live_certificate:
       return {s::conflict, "no-live-certificate", "Device has no live certificate"};
+    case errc::client_certificate_invalid:
+      return {s::bad_request, "invalid-client-certificate", "Invalid client certificate"};
+    case errc::client_certificate_refused:
+      return {s::bad_request, "client-certificate-refused", "Client certificate refused"};
+    case errc::client_certificate_exists:
+      return {s::conflict, "client-certificate-exists", "Client certificate already registered"};
+    case errc::client_certificate_not_found:
+      return {s::not_found, "client-certificate-not-found", "Client certificate not found"};
     case errc::ok: break;
   }
   return {s::internal_server_error, "internal", "Internal error"};

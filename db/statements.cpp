@@ -132,7 +132,7 @@ constexpr statement all[] = {
 
     {api_key_find_active,
      "SELECT k.id, k.name, k.role, k.tenant_id FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
-     "WHERE k.key_hash = $1::bytea AND k.revoked_at IS NULL "
+     "WHERE k.key_hash = $1::bytea AND k.kind = 'key' AND k.revoked_at IS NULL "
      "  AND (k.expires_at IS NULL OR k.expires_at > now()) AND t.disabled_at IS NULL"},
 
     // Keys made without a tenant (init, `apikey create --role admin`) belong to the first tenant
@@ -143,7 +143,8 @@ constexpr statement all[] = {
 
     {api_key_count_active,
      "SELECT count(*) FROM api_keys "
-     "WHERE role = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"},
+     "WHERE role = $1 AND kind = 'key' AND revoked_at IS NULL "
+     "  AND (expires_at IS NULL OR expires_at > now())"},
 };
 
 }  // namespace
@@ -157,6 +158,7 @@ void prepare_all(pqxx::connection& c) {
   prepare_tenants(c);
   prepare_reads(c);
   prepare_iotsafe(c);
+  prepare_tenant_certificates(c);
 }
 
 }  // namespace iotreg::db::stmt

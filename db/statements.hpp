@@ -129,6 +129,17 @@ inline constexpr const char* endpoint_audit = "endpoint_audit";
 
 /// Registers the service endpoint statements on `c` (called by prepare_all).
 void prepare_iotsafe(pqxx::connection& c);
+// tenant client certificates (tenant_certificate_store, migration 009); SQL in
+// tenant_certificate_statements.cpp
+inline constexpr const char* tenant_certificate_insert = "tenant_certificate_insert";
+inline constexpr const char* tenant_certificate_tenant_exists = "tenant_certificate_tenant_exists";
+inline constexpr const char* tenant_certificate_list = "tenant_certificate_list";
+inline constexpr const char* tenant_certificate_revoke = "tenant_certificate_revoke";
+inline constexpr const char* tenant_certificate_find_active = "tenant_certificate_find_active";
+inline constexpr const char* tenant_certificate_audit = "tenant_certificate_audit";
+
+/// Registers the tenant certificate statements on `c` (called by prepare_all).
+void prepare_tenant_certificates(pqxx::connection& c);
 
 /// Registers every statement above on `c`. libpqxx prepares them on the server on first use, so
 /// this works before the schema exists.

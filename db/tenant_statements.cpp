@@ -21,8 +21,10 @@ void prepare_tenants(pqxx::connection& c) {
             "SELECT $1, t.kind, $2::bytea, t.id, "
             "  timestamptz 'epoch' + $4::bigint * interval '1 microsecond' "
             "FROM tenants t WHERE t.id = $3::bigint RETURNING id");
+  // A certificate credential (migration 009) is revoked by its fingerprint, under its tenant.
   c.prepare(api_key_revoke,
-            "UPDATE api_keys SET revoked_at = now() WHERE id = $1::bigint AND revoked_at IS NULL");
+            "UPDATE api_keys SET revoked_at = now() "
+            "WHERE id = $1::bigint AND kind = 'key' AND revoked_at IS NULL");
   // set_disabled: the target row, or every admin tenant (ORDER BY id: one lock order for all).
   c.prepare(tenant_lock,
             "SELECT id, name, kind, (extract(epoch FROM created_at) * 1000000)::bigint, "

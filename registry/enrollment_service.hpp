@@ -145,6 +145,14 @@ class authenticator {
   virtual ~authenticator() = default;
   /// @returns the key, or errc::unauthenticated (unknown, revoked or malformed token).
   virtual result<api_key> authenticate(std::string_view bearer_token) = 0;
+  /// The credential of the TLS client certificate `der` (the handshake proved that the client
+  /// holds its key; registry/tenant_certificates.hpp). @returns the principal, or
+  /// errc::unauthenticated (not registered, expired, revoked, its tenant disabled). The default
+  /// knows no certificate.
+  virtual result<api_key> authenticate_certificate(std::string_view der) {
+    (void)der;
+    return error{errc::unauthenticated, "the TLS client certificate is not a registered credential"};
+  }
 };
 
 }  // namespace iotreg::registry

@@ -37,6 +37,10 @@ class category final : public boost::system::error_category {
       case errc::invalid_service_endpoint: return "invalid service endpoint";
       case errc::service_endpoint_not_found: return "no service endpoint configured";
       case errc::no_live_certificate: return "the device has no live certificate";
+      case errc::client_certificate_invalid: return "invalid client certificate";
+      case errc::client_certificate_refused: return "client certificate refused";
+      case errc::client_certificate_exists: return "client certificate already registered";
+      case errc::client_certificate_not_found: return "client certificate not found";
     }
     return "unknown registry error";
   }

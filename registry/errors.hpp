@@ -38,6 +38,11 @@ enum class errc {
   invalid_service_endpoint,    // IoT SAFE: a bad ASP service endpoint (host, port, TLSA)
   service_endpoint_not_found,  // IoT SAFE: the ASP has configured no service endpoint
   no_live_certificate,         // IoT SAFE: the device is not active or has no live certificate
+  // Tenant client certificates (issue 5 item 1, registry/tenant_certificates.hpp):
+  client_certificate_invalid,    // not exactly one PEM certificate that parses
+  client_certificate_refused,    // expired, not yet valid, or its usages exclude TLS client auth
+  client_certificate_exists,     // already registered (for this or another tenant)
+  client_certificate_not_found,  // no active certificate with that fingerprint for the tenant
 };
 
 const boost::system::error_category& registry_category() noexcept;

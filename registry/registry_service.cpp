@@ -188,4 +188,13 @@ result<api_key> api_key_authenticator::authenticate(std::string_view bearer_toke
   return *key;
 }
 
+result<api_key> api_key_authenticator::authenticate_certificate(std::string_view der) {
+  const error unknown{errc::unauthenticated, "the TLS client certificate is not a registered credential"};
+  if (certificates_ == nullptr || der.empty()) return unknown;
+  auto key = certificates_->find_active(
+      pki::sha256({reinterpret_cast<const std::uint8_t*>(der.data()), der.size()}));
+  if (!key) return unknown;
+  return *key;
+}
+
 }  // namespace iotreg::registry

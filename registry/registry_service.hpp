@@ -9,6 +9,7 @@
 #include "registry/enrollment_service.hpp"
 #include "registry/ports.hpp"
 #include "registry/revocation_service.hpp"
+#include "registry/tenant_certificates.hpp"
 #include "registry/zone_publisher.hpp"
 
 #include <chrono>
@@ -109,9 +110,15 @@ class api_key_authenticator final : public authenticator {
  public:
   explicit api_key_authenticator(api_key_store& keys) : keys_(keys) {}
   result<api_key> authenticate(std::string_view bearer_token) override;
+  /// Looks the certificate's SHA-256 up in the store of set_certificate_store (none: every
+  /// certificate is unknown).
+  result<api_key> authenticate_certificate(std::string_view der) override;
+  /// Where certificate credentials are; `s` must outlive this. Call before serving.
+  void set_certificate_store(tenant_certificate_store* s) noexcept { certificates_ = s; }
 
  private:
   api_key_store& keys_;
+  tenant_certificate_store* certificates_ = nullptr;
 };
 
 }  // namespace iotreg::registry

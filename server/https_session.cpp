@@ -108,6 +108,7 @@ class session final : public session_handle, public std::enable_shared_from_this
   beast::flat_buffer buffer_;
   std::string remote_;
   std::string client_cert_der_;  // verified TLS client certificate, DER; empty if none
+  std::string peer_cert_der_;    // TLS client certificate, verified or not, DER; empty if none
   std::atomic<bool> closing_{false};
   // Touched on the strand only:
   bool idle_ = false;          // waiting for a handshake or a request
@@ -134,6 +135,7 @@ asio::awaitable<void> session::run() {
   }
   // Read once: TLS renegotiation is off, so the peer certificate cannot change on a connection.
   client_cert_der_ = verified_peer_certificate(stream_.native_handle());
+  peer_cert_der_ = peer_certificate(stream_.native_handle());
 
   for (;;) {
     http::request_parser<http::string_body> parser;
@@ -214,7 +216,7 @@ asio::awaitable<void> session::run() {
     }
 
     const api::request& req = parser.get();
-    const api::request_info info{make_request_id(), remote_, client_cert_der_};
+    const api::request_info info{make_request_id(), remote_, client_cert_der_, peer_cert_der_};
     response res = co_await offload(shared_->work, [&] { return shared_->router.handle(req, info); });
     const body_wiper response_wiper(res.body());
     if (closing_) res.keep_alive(false);

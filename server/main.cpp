@@ -15,6 +15,7 @@
 #include "db/revocation_store_pg.hpp"
 #include "db/robustness_store_pg.hpp"
 #include "db/service_endpoint_store_pg.hpp"
+#include "db/tenant_certificate_store_pg.hpp"
 #include "db/tenant_store_pg.hpp"
 #include "db/zone_store_pg.hpp"
 #include "dns/tsig.hpp"
@@ -29,6 +30,7 @@
 #include "registry/registry_service.hpp"
 #include "registry/revocation_service.hpp"
 #include "registry/tenancy_service.hpp"
+#include "registry/tenant_certificate_admin.hpp"
 #include "registry/zone_publisher.hpp"
 #include "server/daemon.hpp"
 #include "server/notify_sender.hpp"
@@ -191,6 +193,11 @@ int run(const config::settings& s) {
       {.zone = s.zone.name, .tlsa_ttl = s.zone.tlsa_ttl, .dnskey_ttl = s.zone.ttl}, lifecycle, service,
       tenant_store, endpoint_store, iotsafe_key_store, std::move(issuing_certs), ca.root);
   router.add_iotsafe(iotsafe);
+  // Tenants' TLS client certificates, the second kind of credential (issue 5 item 1).
+  db::pg_tenant_certificate_store certificate_store(pool);
+  auth.set_certificate_store(&certificate_store);
+  registry::tenant_certificate_admin certificates(tenant_store, certificate_store);
+  router.add_tenant_certificates(certificates);
 
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   server::daemon d(s.server.io_threads ? s.server.io_threads : cores, s.server.work_threads);

@@ -32,9 +32,13 @@ constexpr const char* tls12_ciphers =
   throw std::runtime_error(msg);
 }
 
-/// Loads the client CAs into the context's verification store and the CertificateRequest's list
-/// of acceptable issuers, and asks for an optional client certificate.
-void request_client_certificates(SSL_CTX* native, std::string_view pem) {
+/// Loads the client CAs into the context's verification store (what verified_peer_certificate
+/// checks against). They are NOT listed in the CertificateRequest: a tenant's pinned client
+/// certificate may come from any PKI or be self-signed, and clients that pick their certificate
+/// by the server's list of acceptable issuers (Go, Java, browsers) would send none. An empty
+/// list lets the client send any certificate (RFC 5246 §7.4.4; RFC 8446 §4.2.4 makes the
+/// extension optional).
+void load_client_cas(SSL_CTX* native, std::string_view pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())),
                                                 &BIO_free);
   if (!bio) fail("cannot read client CA certificates");
@@ -43,23 +47,38 @@ void request_client_certificates(SSL_CTX* native, std::string_view pem) {
   while (X509* raw = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
     std::unique_ptr<X509, decltype(&X509_free)> cert(raw, &X509_free);
     if (X509_STORE_add_cert(store, cert.get()) != 1) fail("cannot add a client CA certificate");
-    if (SSL_CTX_add_client_CA(native, cert.get()) != 1) fail("cannot list a client CA certificate");
     ++count;
   }
   ERR_clear_error();  // the end of the PEM data is reported as an error
   if (count == 0) fail("no client CA certificate");
-  // Accept every chain at the handshake: an unverified certificate must reach HTTP as "no
-  // certificate" (401 from the handler), not as a failed handshake, and a client that sends none
-  // must proceed as before. SSL_get_verify_result keeps the verdict.
+}
+
+/// Asks every client for an OPTIONAL certificate. Accepts every chain at the handshake: an
+/// unverified certificate must reach HTTP (a tenant's pinned certificate, or "no certificate"
+/// for EST: 401 from the handler), not fail the handshake, and a client that sends none must
+/// proceed as before. SSL_get_verify_result keeps the verdict. The handshake still fails if the
+/// client sends a certificate without proving it holds the key (CertificateVerify).
+void request_client_certificates(SSL_CTX* native) {
   SSL_CTX_set_verify(native, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
                      [](int, X509_STORE_CTX*) -> int { return 1; });
+  // With SSL_VERIFY_PEER, OpenSSL refuses to resume a session (a fatal handshake error, not a
+  // cache miss) unless a session id context is set. Resumed sessions (TLS 1.2 ids or tickets,
+  // TLS 1.3 tickets) keep the peer certificate and its verify result.
+  static constexpr unsigned char sid_ctx[] = "iotreg-https";
+  if (SSL_CTX_set_session_id_context(native, sid_ctx, sizeof sid_ctx - 1) != 1)
+    fail("cannot set the TLS session id context");
 }
 
 }  // namespace
 
 std::string verified_peer_certificate(SSL* ssl) {
+  if (SSL_get_verify_result(ssl) != X509_V_OK) return {};
+  return peer_certificate(ssl);
+}
+
+std::string peer_certificate(SSL* ssl) {
   X509* peer = SSL_get0_peer_certificate(ssl);
-  if (peer == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+  if (peer == nullptr) return {};
   const int len = i2d_X509(peer, nullptr);
   if (len <= 0) return {};
   std::string der(static_cast<std::size_t>(len), '\0');
@@ -88,7 +107,8 @@ ssl::context make_server_tls_context(const std::filesystem::path& cert_chain_fil
     fail("cannot load TLS private key " + key_file.string());
   if (SSL_CTX_check_private_key(native) != 1)
     fail("TLS private key " + key_file.string() + " does not match certificate " + cert_chain_file.string());
-  if (!client_ca_pem.empty()) request_client_certificates(native, client_ca_pem);
+  if (!client_ca_pem.empty()) load_client_cas(native, client_ca_pem);
+  request_client_certificates(native);
   return ctx;
 }
 

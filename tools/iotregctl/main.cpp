@@ -11,6 +11,8 @@
 //   iotregctl --config FILE tenant create --kind mno|asp|admin NAME   (prints the tenant id)
 //   iotregctl --config FILE tenant list
 //   iotregctl --config FILE tenant disable|enable ID
+//   iotregctl --config FILE tenant cert add|list|revoke   TLS client certificates of a tenant
+//                                                     (tenant_cert_commands.cpp)
 //   iotregctl --config FILE ca create|list|show|rotate  the issuing CAs (ca_commands.cpp)
 
 #include "config/load.hpp"
@@ -23,6 +25,7 @@
 #include "tools/iotregctl/ca_commands.hpp"
 #include "tools/iotregctl/cli.hpp"
 #include "tools/iotregctl/dnssec_commands.hpp"
+#include "tools/iotregctl/tenant_cert_commands.hpp"
 #include "tools/state/ca_keys.hpp"
 #include "tools/state/ca_store.hpp"
 #include "tools/state/state_layout.hpp"
@@ -69,6 +72,12 @@ constexpr const char* usage_text =
     "  tenant list                   id, kind, name of every tenant\n"
     "  tenant disable ID | enable ID refuse (or accept again) the tenant's API keys; its\n"
     "                                devices are not changed (their TLSA stay published)\n"
+    "  tenant cert add --tenant ID --file CERT.pem [--expires T]\n"
+    "                                register a TLS client certificate as a credential of the\n"
+    "                                tenant; prints its SHA-256 fingerprint\n"
+    "  tenant cert list --tenant ID  fingerprint, state, expiry, subject of its certificates\n"
+    "  tenant cert revoke --tenant ID FINGERPRINT\n"
+    "                                revoke one\n"
     "  ca list                       the root and the issuing CAs: SKI, status (active, retired,\n"
     "                                expired), key type, validity, subject\n"
     "  ca show SKI                   one CA's details and its certificate (PEM)\n"
@@ -362,6 +371,10 @@ int main(int argc, char** argv) {
     if (c.size() == 2 && c[0] == "tenant" && c[1] == "list") return run_tenant_list(s);
     if (c.size() >= 2 && c[0] == "tenant" && (c[1] == "disable" || c[1] == "enable"))
       return run_tenant_set_disabled(s, a, c[1] == "disable");
+    if (c.size() >= 2 && c[0] == "tenant" && c[1] == "cert") {
+      const auto expires = a.expires ? std::optional{parse_expiry(*a.expires)} : std::nullopt;
+      return tools::run_tenant_cert(s, std::span(c).subspan(2), a.tenant, a.api_key_file, expires);
+    }
     if (!c.empty() && c[0] == "ca") return tools::run_ca(s, std::span(c).subspan(1), a.name);
     throw usage_error("unknown command: " + c[0]);
   } catch (const usage_error& e) {

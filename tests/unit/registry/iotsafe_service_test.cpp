@@ -93,6 +93,9 @@ struct fake_tenants final : tenant_store {
     return 0;
   }
   bool revoke_key(std::int64_t) override { return false; }
+  result<tenant> set_disabled(std::int64_t, bool, std::optional<std::int64_t>) override {
+    return error{errc::tenant_not_found, "not used by this test"};
+  }
 };
 
 struct memory_endpoints final : service_endpoint_store {

@@ -16,6 +16,7 @@
 #include "api/rate_limiter.hpp"
 #include "api/status_map.hpp"
 #include "registry/request_context.hpp"
+#include "registry/secret.hpp"
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json/serialize.hpp>
@@ -89,7 +90,7 @@ std::string_view bearer_token(std::string_view header) {
 router::router(registry::enrollment_service& enroll, registry::authenticator& auth,
                const registry::ca_directory* cas, registry::revocation_responder* revocation,
                registry::est_service* est)
-    : auth_(auth) {
+    : auth_(auth), est_(est) {
   using http::verb;
   routes_ = {
       {verb::post, "/api/v1/devices", true,
@@ -129,19 +130,20 @@ router::router(registry::enrollment_service& enroll, registry::authenticator& au
         {verb::post, "/ocsp", false, [&r](const call& c) { return handlers::post_ocsp(r, c); }});
   }
   if (est != nullptr) {
-    // RFC 7030 §3.2.2. Not needs_auth: simpleenroll and serverkeygen also take HTTP Basic, and
-    // simplereenroll a TLS client certificate; the handlers authenticate.
+    // RFC 7030 §3.2.2. simpleenroll and serverkeygen are authenticated here, Bearer or Basic
+    // (basic_auth), so that the tenant's rate limit and audit scope apply; simplereenroll is
+    // authenticated by the handler from the TLS client certificate and limited per device.
     auto& e = *est;
     routes_.push_back({verb::get, "/.well-known/est/cacerts", false,
                        [&e](const call& c) { return handlers::est_cacerts(e, c); }});
     routes_.push_back({verb::get, "/.well-known/est/csrattrs", false,
                        [&e](const call& c) { return handlers::est_csrattrs(e, c); }});
-    routes_.push_back({verb::post, "/.well-known/est/simpleenroll", false,
-                       [&e, &auth](const call& c) { return handlers::est_simpleenroll(e, auth, c); }});
+    routes_.push_back({verb::post, "/.well-known/est/simpleenroll", true,
+                       [&e](const call& c) { return handlers::est_simpleenroll(e, c); }, true});
     routes_.push_back({verb::post, "/.well-known/est/simplereenroll", false,
-                       [&e](const call& c) { return handlers::est_simplereenroll(e, c); }});
-    routes_.push_back({verb::post, "/.well-known/est/serverkeygen", false,
-                       [&e, &auth](const call& c) { return handlers::est_serverkeygen(e, auth, c); }});
+                       [&e](const call& c) { return handlers::est_simplereenroll(e, c); }, false, true});
+    routes_.push_back({verb::post, "/.well-known/est/serverkeygen", true,
+                       [&e](const call& c) { return handlers::est_serverkeygen(e, c); }, true});
   }
 }
 
@@ -258,12 +260,19 @@ response router::dispatch(const request& req, const request_info& info) {
       if (!key) {
         auto res = error_response(key.error(), info);
         res.set(http::field::www_authenticate, "Bearer realm=\"iotreg\"");
+        if (found->basic_auth) res.insert(http::field::www_authenticate, "Basic realm=\"iotreg-est\"");
         return res;
       }
       c.key = std::move(*key);
     } else {
-      const auto token = bearer_token(req[http::field::authorization]);
+      // EST routes (basic_auth) also take the key as an HTTP Basic password (RFC 7030 §3.2.3).
+      std::string token{bearer_token(req[http::field::authorization])};
+      if (token.empty() && found->basic_auth)
+        token = handlers::est_credentials(req[http::field::authorization]).value_or(std::string{});
       if (token.empty()) {
+        if (found->basic_auth)
+          return handlers::est_unauthenticated(
+              info, "send Authorization: Bearer <API key> or Basic with the API key as password");
         auto res = make_problem(
             http::status::unauthorized, "unauthenticated", "Authentication required",
             "send Authorization: Bearer <API key>, or a registered TLS client certificate", info.request_id);
@@ -271,17 +280,35 @@ response router::dispatch(const request& req, const request_info& info) {
         return res;
       }
       auto key = auth_.authenticate(token);
-      if (!key) return error_response(key.error(), info);
+      registry::wipe(token);
+      if (!key) {
+        auto res = error_response(key.error(), info);
+        if (found->basic_auth) res.insert(http::field::www_authenticate, "Basic realm=\"iotreg-est\"");
+        return res;
+      }
       c.key = std::move(*key);
     }
   }
-  if (!c.key) return found->handler(c);
+  if (!c.key) {
+    if (found->device_scope && !info.client_cert_der.empty()) return device_scoped(*found, c);
+    return found->handler(c);
+  }
 
   // Rate limits and idempotency keys belong to the tenant, so that a tenant's several keys share
   // one budget and a retry through another of its keys is still recognised; a key without a
   // tenant (none since migration 006, but the type allows it) is its own scope.
   const std::string scope = c.key->tenant_id ? "tenant:" + std::to_string(*c.key->tenant_id)
                                              : "api_key:" + std::to_string(c.key->id);
+  if (auto refused = rate_limited(scope, info)) return std::move(*refused);
+  // The audit rows of whatever the handler changes name this request and credential.
+  const registry::request_scope audit_scope({info.request_id, c.key->id});
+  if (idempotency_ && req.method() == http::verb::post &&
+      std::string_view{req.target()}.starts_with("/api/v1/"))
+    return idempotency_->handle(req, info, scope, [&] { return found->handler(c); });
+  return found->handler(c);
+}
+
+std::optional<response> router::rate_limited(const std::string& scope, const request_info& info) {
   if (limiter_) {
     if (const auto d = limiter_->acquire(scope); !d.allowed) {
       auto res = make_problem(http::status::too_many_requests, "rate-limited", "Too many requests",
@@ -292,12 +319,24 @@ response router::dispatch(const request& req, const request_info& info) {
       return res;
     }
   }
-  // The audit rows of whatever the handler changes name this request and credential.
-  const registry::request_scope audit_scope({info.request_id, c.key->id});
-  if (idempotency_ && req.method() == http::verb::post &&
-      std::string_view{req.target()}.starts_with("/api/v1/"))
-    return idempotency_->handle(req, info, scope, [&] { return found->handler(c); });
-  return found->handler(c);
+  return std::nullopt;
+}
+
+response router::device_scoped(const route& r, const call& c) {
+  // EST re-enrollment has no tenant key: the device's certificate (verified by the TLS layer
+  // against iotreg's CAs) is the credential. Its budget is the device's own ("device:<id>", the
+  // same across renewals and rekeys), at the per-tenant rate: a device in a retry loop slows
+  // only itself, never its MNO's provisioning.
+  const auto& der = c.info.client_cert_der;
+  const auto scope =
+      est_ == nullptr ? std::string{}
+                      : est_->device_scope({reinterpret_cast<const std::uint8_t*>(der.data()), der.size()});
+  if (scope.empty()) return r.handler(c);  // not a device certificate: the handler refuses it
+  if (auto refused = rate_limited(scope, c.info)) return std::move(*refused);
+  // Audit rows carry the request id; there is no API key to name: the row's device is the
+  // credential (and its detail the new certificate's serial).
+  const registry::request_scope audit_scope({c.info.request_id, std::nullopt});
+  return r.handler(c);
 }
 
 void router::add_audit(registry::audit_log_reader& reader) {

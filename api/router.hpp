@@ -14,6 +14,8 @@
 #include "registry/tenant_certificates.hpp"
 
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -61,8 +63,9 @@ class router {
   /// (api/idempotency.hpp); nullptr: none. Must outlive the router. Call before serving.
   void set_idempotency(idempotency_layer* layer) noexcept { idempotency_ = layer; }
 
-  /// Limits every authenticated request per credential (429 + Retry-After past the limit);
-  /// nullptr: no limit. Unauthenticated routes (OCSP, CRL, CA, health) are not limited. Must
+  /// Limits every authenticated request per tenant (429 + Retry-After past the limit), EST
+  /// enrollment included, and EST re-enrollment per device certificate; nullptr: no limit.
+  /// Unauthenticated routes (OCSP, CRL, CA, health, EST cacerts/csrattrs) are not limited. Must
   /// outlive the router. Call before serving.
   void set_rate_limiter(rate_limiter* limiter) noexcept { limiter_ = limiter; }
 
@@ -78,15 +81,27 @@ class router {
     std::string_view pattern;  // "/a/{x}/b": `{…}` matches one non-empty segment, a final `{*}` the rest
     bool needs_auth;
     std::function<response(const call&)> handler;
+    /// With needs_auth: HTTP Basic with the API key as password is accepted besides Bearer
+    /// (EST enrollment, RFC 7030 §3.2.3), and a 401 challenges both.
+    bool basic_auth = false;
+    /// Without needs_auth: a request with a verified TLS client certificate is rate limited and
+    /// audited under the scope "device:<id>" (EST simplereenroll: the device is the
+    /// credential; est_service::device_scope).
+    bool device_scope = false;
   };
 
   response dispatch(const request& req, const request_info& info);
+  /// The 429 to send if `scope`'s bucket is empty (nullopt: go on, a token was taken).
+  std::optional<response> rate_limited(const std::string& scope, const request_info& info);
+  /// Runs a device_scope route's handler under the device's rate limit and audit scope.
+  response device_scoped(const route& r, const call& c);
 
   registry::authenticator& auth_;
   std::vector<route> routes_;
   idempotency_layer* idempotency_ = nullptr;
   rate_limiter* limiter_ = nullptr;
   registry::lifecycle_service* lifecycle_ = nullptr;  // set by add_tenancy
+  registry::est_service* est_ = nullptr;              // device scopes of simplereenroll
 };
 
 }  // namespace iotreg::api

@@ -204,18 +204,25 @@ std::vector<std::int64_t> pg_device_store::withdraw_expired(std::string_view zon
 
 std::vector<registry::expiring_certificate> pg_device_store::expiring(
     std::string_view zone, registry::time_point before, const std::optional<registry::expiring_cursor>& after,
-    std::size_t limit) {
+    std::size_t limit, const registry::expiring_scope& only) {
   return with_transaction(pool_, [&](pqxx::work& tx) {
     const detail::nullable_param after_us{after ? std::optional(detail::to_epoch_us(after->not_after))
                                                 : std::nullopt};
     const detail::nullable_param after_id{after ? std::optional(after->row_id) : std::nullopt};
-    const auto rows = tx.exec_prepared(stmt::certificates_expiring, str(zone), detail::to_epoch_us(before),
-                                       after_us.get(), after_id.get(), static_cast<std::int64_t>(limit));
+    const detail::nullable_param only_asp{only.only_asp};
+    const detail::nullable_param only_mno{only.only_mno};
+    const auto rows =
+        tx.exec_prepared(stmt::certificates_expiring, str(zone), detail::to_epoch_us(before), after_us.get(),
+                         after_id.get(), static_cast<std::int64_t>(limit), only_asp.get(), only_mno.get());
     std::vector<registry::expiring_certificate> out;
     out.reserve(rows.size());
+    const auto tenant = [](const pqxx::field& f) {
+      return f.is_null() ? std::nullopt : std::optional(f.as<std::int64_t>());
+    };
     for (const auto& r : rows) {
       out.push_back({r[0].as<std::string>(), r[1].as<std::string>(), r[2].as<std::string>(),
-                     detail::from_epoch_us(r[3].as<std::int64_t>()), r[4].as<std::int64_t>()});
+                     detail::from_epoch_us(r[3].as<std::int64_t>()), r[4].as<std::int64_t>(), tenant(r[5]),
+                     tenant(r[6])});
     }
     return out;
   });

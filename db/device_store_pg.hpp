@@ -34,7 +34,8 @@ class pg_device_store final : public registry::device_store {
                                              std::size_t max_devices) override;
   std::vector<registry::expiring_certificate> expiring(std::string_view zone, registry::time_point before,
                                                        const std::optional<registry::expiring_cursor>& after,
-                                                       std::size_t limit) override;
+                                                       std::size_t limit,
+                                                       const registry::expiring_scope& only) override;
 
  private:
   pool& pool_;

@@ -83,15 +83,18 @@ constexpr statement all[] = {
      "    AND c.not_after < timestamptz 'epoch' + $2::bigint * interval '1 microsecond') "
      "ORDER BY d.id LIMIT $3::bigint FOR UPDATE OF d SKIP LOCKED"},
 
-    // Keyset pagination over (not_after, id); $3/$4 null on the first page.
+    // Keyset pagination over (not_after, id); $3/$4 null on the first page. $6/$7: the caller's
+    // tenant restriction (an ASP's devices, an MNO's activated devices), null for the admin.
     {certificates_expiring,
      "SELECT d.device_id, c.serial_hex, c.issuer_key_id, "
-     "  (extract(epoch FROM c.not_after) * 1000000)::bigint, c.id "
+     "  (extract(epoch FROM c.not_after) * 1000000)::bigint, c.id, d.asp_tenant_id, d.mno_tenant_id "
      "FROM certificates c JOIN devices d ON d.id = c.device "
      "WHERE d.zone = $1 AND d.status = 'active' AND c.withdrawn_at IS NULL AND c.revoked_at IS NULL "
      "  AND c.not_after < timestamptz 'epoch' + $2::bigint * interval '1 microsecond' "
      "  AND ($3::bigint IS NULL OR (c.not_after, c.id) > "
      "       (timestamptz 'epoch' + $3::bigint * interval '1 microsecond', $4::bigint)) "
+     "  AND ($6::bigint IS NULL OR d.asp_tenant_id = $6::bigint) "
+     "  AND ($7::bigint IS NULL OR d.mno_tenant_id = $7::bigint) "
      "ORDER BY c.not_after, c.id LIMIT $5::bigint"},
 };
 

@@ -133,10 +133,12 @@ class enrollment_service {
   /// publication_timeout.
   virtual result<confirmation> confirm(std::string_view device_id, std::string_view serial_hex) = 0;
 
-  /// Live certificates of active devices whose notAfter is before `before`, by notAfter.
-  /// `limit` is 1..1000 (the caller checks).
-  virtual expiring_page expiring(time_point before, const std::optional<expiring_cursor>& after,
-                                 std::size_t limit) = 0;
+  /// Live certificates of active devices whose notAfter is before `before`, by notAfter, that
+  /// `caller` may read (authorization.hpp, as the device list): the admin all, an ASP those of
+  /// its devices, an MNO those of the devices it activated. `limit` is 1..1000 (the caller
+  /// checks). @returns errc::forbidden (a role without device_read).
+  virtual result<expiring_page> expiring(const api_key& caller, time_point before,
+                                         const std::optional<expiring_cursor>& after, std::size_t limit) = 0;
 };
 
 /// Checks `Authorization: Bearer` tokens against the stored key hashes.

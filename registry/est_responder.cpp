@@ -3,9 +3,12 @@
 #include "pki/digest.hpp"
 #include "pki/est_encoding.hpp"
 #include "pki/pem.hpp"
+#include "registry/authorization.hpp"
 #include "registry/log.hpp"
 
 #include <boost/algorithm/string/predicate.hpp>
+
+#include <cctype>
 
 namespace iotreg::registry {
 namespace {
@@ -52,6 +55,18 @@ std::string est_responder::device_id_of(std::string_view cn) const {
   return std::string(cn);
 }
 
+std::string est_responder::device_scope(std::span<const std::uint8_t> client_cert_der) const {
+  if (client_cert_der.empty()) return {};
+  try {
+    auto id = device_id_of(pki::certificate::from_der(client_cert_der).subject_common_name());
+    if (id.empty()) return {};
+    for (auto& ch : id) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return "device:" + id;
+  } catch (const pki::ossl_error&) {
+    return {};
+  }
+}
+
 result<est_certificate> est_responder::reply(const enrollment& e, std::string device_id) const {
   const std::vector<pki::certificate> certs{pki::certificate::from_pem(e.certificate_pem)};
   return est_certificate{std::move(device_id), pki::certs_only_pkcs7(certs)};
@@ -95,12 +110,30 @@ result<parsed_csr> parse(std::span<const std::uint8_t> der, const pki::csr_polic
 
 }  // namespace
 
-result<est_certificate> est_responder::enroll(std::span<const std::uint8_t> csr_der,
-                                              std::optional<std::int64_t> api_key_id) {
+result<enroll_request> est_responder::authorized_request(std::string_view common_name,
+                                                         const api_key& caller) {
+  enroll_request req{device_id_of(common_name), {}, caller.id};
+  // The same decision as POST /api/v1/devices (api/handlers/devices.cpp enroll_device): the one
+  // activation rule of the lifecycle, on the id the CSR names.
+  if (lifecycle_ != nullptr) {
+    auto mno = lifecycle_->authorize_activation(caller, req.device_id);
+    if (!mno) return mno.error();
+    req.mno_tenant_id = *mno;
+  } else if (caller.role != "admin") {
+    return error{errc::forbidden, "without tenancy only the admin enrolls over EST"};
+  }
+  return req;
+}
+
+result<est_certificate> est_responder::enroll(std::span<const std::uint8_t> csr_der, const api_key& caller) {
+  // A role that never enrolls (an ASP) learns nothing of the CSR's checks: 403 first.
+  if (auto refused = authorize(caller, scope::device_activate)) return *refused;
   auto csr = parse(csr_der, settings_.csr);
   if (!csr) return csr.error();
-  enroll_request req{device_id_of(csr->common_name), std::move(csr->pem), api_key_id};
-  auto e = enroll_.enroll(req);
+  auto req = authorized_request(csr->common_name, caller);
+  if (!req) return req.error();
+  req->csr_pem = std::move(csr->pem);
+  auto e = enroll_.enroll(*req);
   if (!e) return e.error();
   return reply(*e, e->device_id);
 }
@@ -134,8 +167,8 @@ result<est_certificate> est_responder::reenroll(std::span<const std::uint8_t> cs
 }
 
 result<est_server_key> est_responder::server_keygen(std::span<const std::uint8_t> csr_der,
-                                                    std::optional<std::int64_t> api_key_id,
-                                                    std::string_view password) {
+                                                    const api_key& caller, std::string_view password) {
+  if (auto refused = authorize(caller, scope::device_activate)) return *refused;
   const auto pem = pki::pem_from_der("CERTIFICATE REQUEST", csr_der);
   auto req = pki::parse_csr_pem(pem, settings_.csr);
   if (!req) return csr_refusal(req.error());
@@ -144,11 +177,10 @@ result<est_server_key> est_responder::server_keygen(std::span<const std::uint8_t
     return error{errc::csr_malformed,
                  "the csr's subject has no CN naming the device (<id>._device.<zone> or <id>)"};
 
-  enroll_request er{device_id_of(cn),
-                    {},
-                    api_key_id,
-                    server_keygen_request{key_type_of(*req), "pkcs8", secret_text(password)}};
-  auto e = enroll_.enroll(er);
+  auto er = authorized_request(cn, caller);
+  if (!er) return er.error();
+  er->server_keygen = server_keygen_request{key_type_of(*req), "pkcs8", secret_text(password)};
+  auto e = enroll_.enroll(*er);
   if (!e) return e.error();
   // The key comes back as encrypted PKCS#8 PEM; EST carries its DER.
   auto block = pki::parse_single_pem_block(e->private_key.view());

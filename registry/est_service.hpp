@@ -4,6 +4,7 @@
 // enrollment use cases and revocation. registry/est_responder.hpp implements it.
 
 #include "registry/errors.hpp"
+#include "registry/model.hpp"
 #include "registry/secret.hpp"
 
 #include <cstdint>
@@ -39,10 +40,13 @@ class est_service {
   virtual const std::vector<std::uint8_t>& csr_attributes() const = 0;
 
   /// /simpleenroll: enrolls the device the CSR names (its subject CN: the device id, or the
-  /// device's DNS name <id>._device.<zone>) like POST /api/v1/devices.
-  /// @returns the errors of enrollment_service::enroll; csr_* for a CSR without a CN.
-  virtual result<est_certificate> enroll(std::span<const std::uint8_t> csr_der,
-                                         std::optional<std::int64_t> api_key_id) = 0;
+  /// device's DNS name <id>._device.<zone>) for `caller` exactly like POST /api/v1/devices: the
+  /// activation is authorized by lifecycle_service::authorize_activation (an MNO activates a
+  /// device an ASP registered and becomes its MNO; the admin may enroll any id).
+  /// @returns errc::forbidden (a role without device_activate: an ASP), device_not_found (not
+  /// registered, or another MNO's), invalid_transition (not in state "registered"), the errors of
+  /// enrollment_service::enroll; csr_* for a CSR without a CN.
+  virtual result<est_certificate> enroll(std::span<const std::uint8_t> csr_der, const api_key& caller) = 0;
 
   /// /simplereenroll: `client_cert_der` is the TLS client certificate the server verified
   /// against iotreg's CAs. It must be known, not revoked, of an active device; the CSR's subject
@@ -52,11 +56,16 @@ class est_service {
   virtual result<est_certificate> reenroll(std::span<const std::uint8_t> csr_der,
                                            std::span<const std::uint8_t> client_cert_der) = 0;
 
-  /// /serverkeygen: like enroll(), but iotreg makes a key of the CSR's key type (the CSR is only
-  /// a template: its id and algorithm) and returns it encrypted under `password` (PBES2,
+  /// The rate-limit and audit scope of a /simplereenroll client certificate: "device:<id>" for
+  /// the device its subject CN names (the same id across the device's renewals), "" if it is not
+  /// a certificate. Does not check issuer or revocation (reenroll does). Never blocks, never
+  /// throws except bad_alloc. @par Thread Safety: may be called concurrently.
+  virtual std::string device_scope(std::span<const std::uint8_t> client_cert_der) const = 0;
+
+  /// /serverkeygen: like enroll() (the same authorization), but iotreg makes a key of the CSR's key type (the
+  /// CSR is only a template: its id and algorithm) and returns it encrypted under `password` (PBES2,
   /// pki/key_export). @returns enroll()'s errors or invalid_server_keygen (weak password).
-  virtual result<est_server_key> server_keygen(std::span<const std::uint8_t> csr_der,
-                                               std::optional<std::int64_t> api_key_id,
+  virtual result<est_server_key> server_keygen(std::span<const std::uint8_t> csr_der, const api_key& caller,
                                                std::string_view password) = 0;
 };
 

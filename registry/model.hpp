@@ -126,6 +126,15 @@ struct expiring_certificate {
   std::string issuer_key_id_hex;
   time_point not_after;
   std::int64_t row_id = 0;
+  std::optional<std::int64_t> asp_tenant_id{};  // the device's owners: the policy re-checks each row
+  std::optional<std::int64_t> mno_tenant_id{};
+};
+
+/// The tenant restriction of an expiring-list query (authorization.hpp decides it): nullopt
+/// members do not restrict.
+struct expiring_scope {
+  std::optional<std::int64_t> only_asp;  // the caller is this ASP: its devices
+  std::optional<std::int64_t> only_mno;  // the caller is this MNO: the devices it activated
 };
 
 /// Where a page of the expiring list continues: after this (not_after, row_id).

@@ -66,10 +66,11 @@ class device_store {
                                                      std::size_t max_devices) = 0;
 
   /// Live certificates of active devices of `zone` whose notAfter is before `before`, ordered by
-  /// (not_after, row_id), starting after `after`, at most `limit`.
+  /// (not_after, row_id), starting after `after`, at most `limit`, of the devices `only` admits
+  /// (restricted in the query, so pages stay full); each row carries its device's tenants.
   virtual std::vector<expiring_certificate> expiring(std::string_view zone, time_point before,
                                                      const std::optional<expiring_cursor>& after,
-                                                     std::size_t limit) = 0;
+                                                     std::size_t limit, const expiring_scope& only) = 0;
 };
 
 /// A revoked certificate, as its issuer's CRL lists it.

@@ -44,8 +44,8 @@ class registry_service final : public enrollment_service {
   result<enrollment> renew(const renew_request& req) override;
   result<enrollment> rekey(const rekey_request& req) override;
   result<confirmation> confirm(std::string_view device_id, std::string_view serial_hex) override;
-  expiring_page expiring(time_point before, const std::optional<expiring_cursor>& after,
-                         std::size_t limit) override;
+  result<expiring_page> expiring(const api_key& caller, time_point before,
+                                 const std::optional<expiring_cursor>& after, std::size_t limit) override;
 
   /// The expiry sweep (run periodically, see expiry_sweeper): withdraws the live certificates
   /// whose notAfter has passed (this service's clock) and wakes the publisher; does not wait for

@@ -9,6 +9,7 @@
 #include "pki/ca.hpp"
 #include "pki/csr.hpp"
 #include "pki/digest.hpp"
+#include "registry/authorization.hpp"
 #include "registry/device_id.hpp"
 #include "registry/log.hpp"
 #include "registry/registry_service.hpp"
@@ -148,14 +149,36 @@ result<confirmation> registry_service::confirm(std::string_view device_id, std::
   return c;
 }
 
-expiring_page registry_service::expiring(time_point before, const std::optional<expiring_cursor>& after,
-                                         std::size_t limit) {
-  expiring_page page;
+result<expiring_page> registry_service::expiring(const api_key& caller, time_point before,
+                                                 const std::optional<expiring_cursor>& after,
+                                                 std::size_t limit) {
+  if (auto refused = authorize(caller, scope::device_read)) return *refused;
+  expiring_scope only;
+  if (caller.role != "admin") {
+    // A non-admin key without a tenant sees no device (authorization.hpp).
+    if (!caller.tenant_id) return expiring_page{};
+    if (caller.role == "asp")
+      only.only_asp = caller.tenant_id;
+    else
+      only.only_mno = caller.tenant_id;
+  }
   // One more than asked tells whether a next page exists.
-  page.items = devices_.expiring(settings_.zone, before, after, limit + 1);
-  if (page.items.size() > limit) {
-    page.items.resize(limit);
-    page.next = expiring_cursor{page.items.back().not_after, page.items.back().row_id};
+  auto rows = devices_.expiring(settings_.zone, before, after, limit + 1, only);
+  expiring_page page;
+  const bool more = rows.size() > limit;
+  if (more) rows.resize(limit);
+  if (more && !rows.empty()) page.next = expiring_cursor{rows.back().not_after, rows.back().row_id};
+  page.items.reserve(rows.size());
+  for (auto& row : rows) {
+    // The SQL restriction is the filter; the policy stays the one that decides (as the device
+    // list, reads_service.cpp): a row it refuses is never returned.
+    device_ownership owners;
+    owners.id = row.device_id;
+    owners.status = device_status::active;
+    owners.asp_tenant_id = row.asp_tenant_id;
+    owners.mno_tenant_id = row.mno_tenant_id;
+    if (authorize(caller, scope::device_read, &owners)) continue;
+    page.items.push_back(std::move(row));
   }
   return page;
 }

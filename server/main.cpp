@@ -177,6 +177,7 @@ int run(const config::settings& s) {
                                         .publish_timeout = s.server.publish_timeout},
                                        lifecycle_store, publisher);
   lifecycle.set_revocation_service(&revocation);
+  est.set_lifecycle(&lifecycle);  // EST enrollment: the activation rules of POST /api/v1/devices
   registry::tenant_admin tenants(tenant_store);
   // Reads (issue 5 item 3): device list, history, zone status. Its own key store instance: the
   // stores lease a connection per call, so sharing would be safe too, but this one only reads.

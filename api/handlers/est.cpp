@@ -35,27 +35,12 @@ response base64_response(std::string_view content_type, std::span<const std::uin
   return res;
 }
 
-response unauthenticated(const call& c, std::string_view detail) {
-  auto res = make_problem(http::status::unauthorized, "unauthenticated", "Authentication required", detail,
-                          c.info.request_id);
-  res.insert(http::field::www_authenticate, "Basic realm=\"iotreg-est\"");
-  res.insert(http::field::www_authenticate, "Bearer realm=\"iotreg\"");
-  return res;
-}
-
-/// The authenticated API key, or the 401 to send.
-std::variant<registry::api_key, response> authenticate(registry::authenticator& auth, const call& c) {
-  const auto token = est_credentials(c.req[http::field::authorization]);
-  if (!token)
-    return unauthenticated(c, "send Authorization: Bearer <API key> or Basic with the API key as password");
-  auto key = auth.authenticate(*token);
-  if (!key) return unauthenticated(c, "unknown, expired or revoked API key");
-  // EST enrollment derives the device from the CSR, after this point, so the tenant checks of an
-  // activation (an MNO activates only a device an ASP registered) cannot run here yet: until they
-  // do, only the admin enrolls over EST. Re-enrollment is the device's own, by its certificate.
-  if (key->role != "admin")
-    return error_response({registry::errc::forbidden, "EST enrollment needs an admin API key"}, c.info);
-  return std::move(*key);
+/// The key the router authenticated, or the 401 to send (the route always has one).
+std::variant<registry::api_key, response> caller(const call& c) {
+  if (!c.key)
+    return est_unauthenticated(c.info,
+                               "send Authorization: Bearer <API key> or Basic with the API key as password");
+  return *c.key;
 }
 
 /// The DER of an application/pkcs10 base64 body, or the 415/400 to send.
@@ -75,6 +60,14 @@ std::variant<std::vector<std::uint8_t>, response> csr_body(const call& c) {
 }
 
 }  // namespace
+
+response est_unauthenticated(const request_info& info, std::string_view detail) {
+  auto res = make_problem(http::status::unauthorized, "unauthenticated", "Authentication required", detail,
+                          info.request_id);
+  res.insert(http::field::www_authenticate, "Basic realm=\"iotreg-est\"");
+  res.insert(http::field::www_authenticate, "Bearer realm=\"iotreg\"");
+  return res;
+}
 
 std::optional<std::string> est_credentials(std::string_view header) {
   header = trim(header);
@@ -104,12 +97,12 @@ response est_csrattrs(const registry::est_service& est, const call&) {
   return base64_response("application/csrattrs", est.csr_attributes());
 }
 
-response est_simpleenroll(registry::est_service& est, registry::authenticator& auth, const call& c) {
-  auto key = authenticate(auth, c);
+response est_simpleenroll(registry::est_service& est, const call& c) {
+  auto key = caller(c);
   if (auto* r = std::get_if<response>(&key)) return std::move(*r);
   auto der = csr_body(c);
   if (auto* r = std::get_if<response>(&der)) return std::move(*r);
-  auto issued = est.enroll(std::get<std::vector<std::uint8_t>>(der), std::get<registry::api_key>(key).id);
+  auto issued = est.enroll(std::get<std::vector<std::uint8_t>>(der), std::get<registry::api_key>(key));
   if (!issued) return error_response(issued.error(), c.info);
   return base64_response(pkcs7_certs_only, issued->pkcs7_der);
 }
@@ -134,8 +127,8 @@ response est_simplereenroll(registry::est_service& est, const call& c) {
   return base64_response(pkcs7_certs_only, issued->pkcs7_der);
 }
 
-response est_serverkeygen(registry::est_service& est, registry::authenticator& auth, const call& c) {
-  auto key = authenticate(auth, c);
+response est_serverkeygen(registry::est_service& est, const call& c) {
+  auto key = caller(c);
   if (auto* r = std::get_if<response>(&key)) return std::move(*r);
   auto der = csr_body(c);
   if (auto* r = std::get_if<response>(&der)) return std::move(*r);
@@ -145,8 +138,8 @@ response est_serverkeygen(registry::est_service& est, registry::authenticator& a
                            "iotreg returns server-generated keys only encrypted: send the password "
                            "(12..1024 bytes) in the Iotreg-Key-Password header"},
                           c.info);
-  auto made = est.server_keygen(std::get<std::vector<std::uint8_t>>(der), std::get<registry::api_key>(key).id,
-                                password);
+  auto made =
+      est.server_keygen(std::get<std::vector<std::uint8_t>>(der), std::get<registry::api_key>(key), password);
   if (!made) return error_response(made.error(), c.info);
 
   std::string key_part = base64_lines(made->encrypted_pkcs8_der.bytes());

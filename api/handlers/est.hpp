@@ -8,9 +8,14 @@
 //
 // Authentication:
 //  - simpleenroll, serverkeygen: "Authorization: Bearer <API key>" or HTTP Basic with the API key
-//    as password (any user name); otherwise 401 with WWW-Authenticate for both schemes.
+//    as password (any user name), checked by the router (api/router.cpp: these routes declare
+//    Basic) so that the tenant's rate limit and the audit request scope apply as on /api/v1;
+//    otherwise 401 with WWW-Authenticate for both schemes. The key's tenant then decides as for
+//    POST /api/v1/devices: the admin and MNOs enroll (an MNO a device an ASP registered), an
+//    ASP gets 403 (registry/est_service.hpp).
 //  - simplereenroll: the device's current certificate as TLS client certificate; none (or one
-//    that does not verify against iotreg's CAs) gives 401 client-certificate-required.
+//    that does not verify against iotreg's CAs) gives 401 client-certificate-required. Its rate
+//    limit is per device (the router's scope "device:<certificate CN>"), not a tenant's.
 //  - cacerts, csrattrs: none.
 
 #include "api/handlers/context.hpp"
@@ -39,8 +44,10 @@ response est_cacerts(const registry::est_service& est, const call& c);
 response est_csrattrs(const registry::est_service& est, const call& c);
 
 /// POST simpleenroll: application/pkcs10 base64 body -> 200 certs-only with the new device
-/// certificate; 401, 415, 400 (base64, CSR), 409 (device exists), 503 (publication timeout).
-response est_simpleenroll(registry::est_service& est, registry::authenticator& auth, const call& c);
+/// certificate; 401, 403 (ASP), 404 (not registered, or another MNO's device), 409 (invalid
+/// transition, device exists), 415, 400 (base64, CSR), 503 (publication timeout).
+/// `c.key` is the key the router authenticated (401 without one).
+response est_simpleenroll(registry::est_service& est, const call& c);
 
 /// POST simplereenroll: as simpleenroll, authenticated by the TLS client certificate; 403 if it
 /// is revoked or its device is not active; 400 csr-name-mismatch if the CSR's subject differs.
@@ -51,6 +58,11 @@ response est_simplereenroll(registry::est_service& est, const call& c);
 /// Iotreg-Key-Password header (12..1024 bytes; without it 400): iotreg never sends a key in
 /// clear, even over TLS. Reply: multipart/mixed, the key part first then the certs-only part
 /// (RFC 7030 §4.4.2).
-response est_serverkeygen(registry::est_service& est, registry::authenticator& auth, const call& c);
+/// Authorized as simpleenroll.
+response est_serverkeygen(registry::est_service& est, const call& c);
+
+/// The 401 of an EST enrollment route: problem `unauthenticated` with both challenges (Basic
+/// for RFC 7030 clients, Bearer for the API's). The router sends it too.
+response est_unauthenticated(const request_info& info, std::string_view detail);
 
 }  // namespace iotreg::api::handlers

@@ -128,11 +128,12 @@ TEST_CASE("renewal/the expiry sweep withdraws expired certificates, one remove p
   REQUIRE(store.insert_enrollment(sample_enrollment(zone, "other", 9)).has_value());
 
   // The expiring list, paged by (not_after, id).
-  auto all = store.expiring(zone, now + 5h, std::nullopt, 10);
+  auto all = store.expiring(zone, now + 5h, std::nullopt, 10, {});
   REQUIRE(all.size() == 3);
   CHECK(all[0].not_after == e.certificate.not_after);
   CHECK(all[1].serial_hex == sample_enrollment(zone, dev, 3).certificate.serial_hex);
-  auto page = store.expiring(zone, now + 5h, registry::expiring_cursor{all[0].not_after, all[0].row_id}, 1);
+  auto page =
+      store.expiring(zone, now + 5h, registry::expiring_cursor{all[0].not_after, all[0].row_id}, 1, {});
   REQUIRE(page.size() == 1);
   CHECK(page[0].row_id == all[1].row_id);
 
@@ -149,7 +150,7 @@ TEST_CASE("renewal/the expiry sweep withdraws expired certificates, one remove p
   CHECK(live_tlsa(zones, dev) == 0);
   CHECK(live_tlsa(zones, "other") == 1);
   CHECK(store.withdraw_expired(zone, now + 4h, 100).empty());
-  CHECK(store.expiring(zone, now + 5h, std::nullopt, 10).empty());
+  CHECK(store.expiring(zone, now + 5h, std::nullopt, 10, {}).empty());
   CHECK(d.scalar("SELECT count(*) FROM audit_log WHERE action = 'certificate.expire'") == 3);
 
   // Revoking a device whose certificates all expired writes no change (id 0).
@@ -203,4 +204,64 @@ TEST_CASE("renewal/two nodes sweeping at once write each remove once", "[pg][ren
   t2.join();
   CHECK(a.size() + b.size() == devices);
   CHECK(count(d, "op = 'remove'") == devices);
+}
+
+TEST_CASE("renewal/the expiring list restricted to a tenant, paged", "[pg][renewal][tenants]") {
+  fresh_db d;
+  db::pg_device_store store{d.pool()};
+  d.exec(
+      "INSERT INTO tenants (name, kind) VALUES ('asp1', 'asp'), ('asp2', 'asp'), ('mno1', 'mno'), "
+      "('mno2', 'mno')");
+  auto tenant = [&](const char* name) {
+    return d.scalar(std::string("SELECT id FROM tenants WHERE name = '") + name + "'");
+  };
+  const auto asp1 = tenant("asp1"), asp2 = tenant("asp2"), mno1 = tenant("mno1"), mno2 = tenant("mno2");
+  const auto now = iotreg::test::now_us();
+  // Devices 1..3 of (asp1, mno1), 4..5 of (asp2, mno2), expiring one hour apart.
+  for (int n = 1; n <= 5; ++n) {
+    const std::string id = "8904903200000100000000000000001" + std::to_string(n);
+    auto e = sample_enrollment(zone, id, n);
+    e.certificate.not_after = now + std::chrono::hours(n);
+    e.mno_tenant_id = n <= 3 ? mno1 : mno2;
+    REQUIRE(store.insert_enrollment(e).has_value());
+    d.exec("UPDATE devices SET asp_tenant_id = " + std::to_string(n <= 3 ? asp1 : asp2) +
+           " WHERE device_id = '" + id + "'");
+  }
+  // A device with no tenant (the admin's): only the admin sees it.
+  REQUIRE(
+      store.insert_enrollment(sample_enrollment(zone, "89049032000001000000000000000019", 9)).has_value());
+
+  const auto before = now + 24h * 400;
+  CHECK(store.expiring(zone, before, std::nullopt, 100, {}).size() == 6);
+
+  auto ids_of = [](const std::vector<registry::expiring_certificate>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.device_id.substr(r.device_id.size() - 1));
+    return out;
+  };
+  SECTION("an MNO sees the devices it activated, with their owners, paged") {
+    const registry::expiring_scope only{std::nullopt, mno1};
+    auto all = store.expiring(zone, before, std::nullopt, 100, only);
+    CHECK(ids_of(all) == std::vector<std::string>{"1", "2", "3"});
+    for (const auto& r : all) {
+      CHECK(r.mno_tenant_id == mno1);
+      CHECK(r.asp_tenant_id == asp1);
+    }
+    // Pages of two: every row once, in order, none of the other tenant's.
+    auto p1 = store.expiring(zone, before, std::nullopt, 2, only);
+    REQUIRE(p1.size() == 2);
+    auto p2 = store.expiring(zone, before, registry::expiring_cursor{p1[1].not_after, p1[1].row_id}, 2, only);
+    CHECK(ids_of(p2) == std::vector<std::string>{"3"});
+  }
+  SECTION("an ASP sees its devices") {
+    auto rows = store.expiring(zone, before, std::nullopt, 100, {asp2, std::nullopt});
+    CHECK(ids_of(rows) == std::vector<std::string>{"4", "5"});
+    CHECK(rows[0].asp_tenant_id == asp2);
+    // A cursor taken inside another tenant's rows does not leak them.
+    auto p = store.expiring(zone, before, registry::expiring_cursor{now, 0}, 1, {asp2, std::nullopt});
+    CHECK(ids_of(p) == std::vector<std::string>{"4"});
+  }
+  SECTION("a tenant of neither kind matching sees nothing") {
+    CHECK(store.expiring(zone, before, std::nullopt, 100, {std::nullopt, asp1}).empty());
+  }
 }

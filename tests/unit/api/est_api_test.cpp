@@ -3,8 +3,10 @@
 
 #include "api/handlers/est.hpp"
 #include "api/base64.hpp"
+#include "api/rate_limiter.hpp"
 #include "api/router.hpp"
 #include "fake_enrollment_base.hpp"
+#include "registry/request_context.hpp"
 
 #include <boost/json/parse.hpp>
 
@@ -35,10 +37,14 @@ struct fake_est final : registry::est_service {
 
   const std::vector<std::uint8_t>& ca_certificates() const override { return cacerts; }
   const std::vector<std::uint8_t>& csr_attributes() const override { return attrs; }
+  std::string last_role;
+  registry::request_context last_context;  // the audit scope the handler ran in
   registry::result<registry::est_certificate> enroll(std::span<const std::uint8_t> csr,
-                                                     std::optional<std::int64_t> key) override {
+                                                     const registry::api_key& key) override {
     last_csr.assign(csr.begin(), csr.end());
-    last_key = key;
+    last_key = key.id;
+    last_role = key.role;
+    last_context = registry::current_request();
     if (fail) return *fail;
     return registry::est_certificate{"dev1", bytes("P7-NEW")};
   }
@@ -46,14 +52,21 @@ struct fake_est final : registry::est_service {
                                                        std::span<const std::uint8_t> cert) override {
     last_csr.assign(csr.begin(), csr.end());
     last_cert.assign(cert.begin(), cert.end());
+    last_context = registry::current_request();
     if (fail) return *fail;
     return registry::est_certificate{"dev1", bytes("P7-RE")};
   }
+  /// "device:<the certificate bytes>" for anything but "NOT-A-CERT".
+  std::string device_scope(std::span<const std::uint8_t> cert) const override {
+    const std::string text(cert.begin(), cert.end());
+    return text == "NOT-A-CERT" ? std::string{} : "device:" + text;
+  }
   registry::result<registry::est_server_key> server_keygen(std::span<const std::uint8_t> csr,
-                                                           std::optional<std::int64_t> key,
+                                                           const registry::api_key& key,
                                                            std::string_view password) override {
     last_csr.assign(csr.begin(), csr.end());
-    last_key = key;
+    last_key = key.id;
+    last_role = key.role;
     last_password = password;
     if (fail) return *fail;
     const auto k = bytes("ENCRYPTED-KEY");
@@ -74,8 +87,10 @@ struct fake_enrollment final : iotreg::testing::fake_enrollment_base {
   }
 };
 
+/// "iotreg_good": the admin's key 7; "iotreg_mno": key 8 of MNO tenant 3.
 struct fake_auth final : registry::authenticator {
   registry::result<registry::api_key> authenticate(std::string_view bearer) override {
+    if (bearer == "iotreg_mno") return registry::api_key{8, "mno-ops", "mno", 3};
     if (bearer != token) return registry::error{errc::unauthenticated, "unknown API key"};
     return registry::api_key{7, "ops", "admin"};
   }
@@ -284,5 +299,94 @@ TEST_CASE("EST serverkeygen: multipart with the encrypted key and the certificat
     auto res = f.send(http::verb::post, "serverkeygen", b64("TEMPLATE"), std::nullopt, "application/pkcs10",
                       {}, "a long enough password");
     CHECK(res.result() == http::status::unauthorized);
+  }
+}
+
+TEST_CASE("EST simpleenroll: the router authenticates, the key's tenant goes to the registry", "[est]") {
+  fixture f;
+  SECTION("an MNO key over Basic reaches the registry with its role and tenant") {
+    auto res = f.send(http::verb::post, "simpleenroll", b64("CSR-DER"), "Basic " + flat("mno:iotreg_mno"));
+    CHECK(res.result() == http::status::ok);
+    CHECK(f.est.last_key == 8);
+    CHECK(f.est.last_role == "mno");
+  }
+  SECTION("the audit rows of the enrollment name the request and the key") {
+    auto res = f.send(http::verb::post, "simpleenroll", b64("CSR-DER"), "Basic " + flat("x:iotreg_good"));
+    CHECK(res.result() == http::status::ok);
+    CHECK(f.est.last_context.request_id == "req-1");
+    CHECK(f.est.last_context.api_key_id == 7);
+  }
+  SECTION("error/the registry's activation refusals keep their statuses") {
+    f.est.fail = registry::error{errc::forbidden, "asp"};
+    CHECK(f.send(http::verb::post, "simpleenroll", b64("CSR-DER")).result() == http::status::forbidden);
+    f.est.fail = registry::error{errc::device_not_found, "another's"};
+    CHECK(f.send(http::verb::post, "simpleenroll", b64("CSR-DER")).result() == http::status::not_found);
+    f.est.fail = registry::error{errc::invalid_transition, "active"};
+    auto res = f.send(http::verb::post, "serverkeygen", b64("TEMPLATE"), "Bearer " + std::string(token),
+                      "application/pkcs10", {}, "a long enough password");
+    CHECK(res.result() == http::status::conflict);
+    CHECK(slug_of(res) == "urn:iotreg:problem:invalid-transition");
+  }
+  SECTION("error/a wrong key over Basic: 401 challenging Basic too") {
+    auto res = f.send(http::verb::post, "simpleenroll", b64("CSR-DER"), "Basic " + flat("x:iotreg_bad"));
+    CHECK(res.result() == http::status::unauthorized);
+    bool basic = false;
+    for (auto it = res.find(http::field::www_authenticate);
+         it != res.end() && it->name() == http::field::www_authenticate; ++it)
+      basic = basic || it->value().starts_with("Basic ");
+    CHECK(basic);
+    CHECK(f.est.last_csr.empty());
+  }
+  SECTION("error/Basic is not accepted on the /api/v1 routes") {
+    iotreg::api::request req{http::verb::get, "/api/v1/certificates?expiring_before=2027-01-01T00:00:00Z",
+                             11};
+    req.set(http::field::authorization, "Basic " + flat("x:iotreg_good"));
+    CHECK(f.router.handle(req, {"req-2", "192.0.2.1:5000"}).result() == http::status::unauthorized);
+  }
+}
+
+TEST_CASE("EST: rate limits per tenant on enrollment, per device on re-enrollment", "[est]") {
+  fixture f;
+  auto t = iotreg::api::rate_limiter::clock::time_point{} + std::chrono::seconds(100);
+  iotreg::api::rate_limiter limiter(0.5, 2, 100, [&] { return t; });
+  f.router.set_rate_limiter(&limiter);
+
+  SECTION("simpleenroll and serverkeygen share the tenant's bucket: 429 with Retry-After") {
+    CHECK(
+        f.send(http::verb::post, "simpleenroll", b64("CSR-DER"), "Basic " + flat("m:iotreg_mno")).result() ==
+        http::status::ok);
+    CHECK(f.send(http::verb::post, "serverkeygen", b64("T"), "Bearer iotreg_mno", "application/pkcs10", {},
+                 "a long enough password")
+              .result() == http::status::ok);
+    f.est.last_csr.clear();
+    auto res = f.send(http::verb::post, "simpleenroll", b64("CSR-DER"), "Basic " + flat("m:iotreg_mno"));
+    CHECK(res.result() == http::status::too_many_requests);
+    CHECK(slug_of(res) == "urn:iotreg:problem:rate-limited");
+    CHECK(res[http::field::retry_after] == "2");
+    CHECK(f.est.last_csr.empty());  // refused before the registry
+    // Another tenant (the admin's key) has its own bucket.
+    CHECK(f.send(http::verb::post, "simpleenroll", b64("CSR-DER")).result() == http::status::ok);
+  }
+  SECTION("simplereenroll: each device certificate's scope has its own bucket") {
+    auto reenroll = [&](std::string cert) {
+      return f.send(http::verb::post, "simplereenroll", b64("CSR2"), std::nullopt, "application/pkcs10",
+                    std::move(cert));
+    };
+    CHECK(reenroll("DEV-A").result() == http::status::ok);
+    CHECK(f.est.last_context.request_id == "req-1");
+    CHECK_FALSE(f.est.last_context.api_key_id.has_value());
+    CHECK(reenroll("DEV-A").result() == http::status::ok);
+    auto res = reenroll("DEV-A");
+    CHECK(res.result() == http::status::too_many_requests);
+    CHECK(!res[http::field::retry_after].empty());
+    CHECK(reenroll("DEV-B").result() == http::status::ok);
+    // Not a device certificate: no scope, the handler decides (here the fake accepts).
+    for (int i = 0; i < 4; ++i) CHECK(reenroll("NOT-A-CERT").result() == http::status::ok);
+    // Without a certificate: the 401 of the handler, no bucket taken.
+    CHECK(reenroll({}).result() == http::status::unauthorized);
+  }
+  SECTION("cacerts and csrattrs stay unlimited") {
+    for (int i = 0; i < 5; ++i)
+      CHECK(f.send(http::verb::get, "cacerts", {}, std::nullopt).result() == http::status::ok);
   }
 }

@@ -17,9 +17,10 @@ struct fake_enrollment_base : registry::enrollment_service {
   registry::result<registry::confirmation> confirm(std::string_view, std::string_view) override {
     return unused();
   }
-  registry::expiring_page expiring(registry::time_point, const std::optional<registry::expiring_cursor>&,
-                                   std::size_t) override {
-    return {};
+  registry::result<registry::expiring_page> expiring(const registry::api_key&, registry::time_point,
+                                                     const std::optional<registry::expiring_cursor>&,
+                                                     std::size_t) override {
+    return registry::expiring_page{};
   }
 
  private:

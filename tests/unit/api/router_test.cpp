@@ -96,9 +96,13 @@ struct fake_enrollment final : registry::enrollment_service {
     if (fail) return *fail;
     return registry::confirmation{std::string(id), std::string(serial_hex), 1, 2024010103};
   }
-  registry::expiring_page expiring(registry::time_point before,
-                                   const std::optional<registry::expiring_cursor>& after,
-                                   std::size_t limit) override {
+  std::optional<registry::api_key> last_caller;
+  registry::result<registry::expiring_page> expiring(const registry::api_key& caller,
+                                                     registry::time_point before,
+                                                     const std::optional<registry::expiring_cursor>& after,
+                                                     std::size_t limit) override {
+    last_caller = caller;
+    if (fail) return *fail;
     last_before = before;
     last_after = after;
     last_limit = limit;
@@ -862,6 +866,9 @@ TEST_CASE("router/the expiring-certificates list") {
   CHECK(*f.svc.last_before == registry::time_point(std::chrono::seconds(1798761600)));
   CHECK(f.svc.last_limit == 5);
   CHECK_FALSE(f.svc.last_after.has_value());
+  // The caller's key goes to the registry, which scopes the list by its tenant.
+  REQUIRE(f.svc.last_caller.has_value());
+  CHECK(f.svc.last_caller->id == 42);
   auto o = body_of(r);
   auto& item = o.at("certificates").as_array().at(0).as_object();
   CHECK(item.at("device_id").as_string() == "dev1");
@@ -886,4 +893,8 @@ TEST_CASE("router/the expiring-certificates list") {
     check_problem(f.send(http::verb::get, std::string("/api/v1/certificates") + bad),
                   http::status::bad_request, "invalid-query");
   }
+  // A refusal of the registry (a role without device_read) is its problem.
+  f.svc.fail = registry::error{errc::forbidden, "no"};
+  check_problem(f.send(http::verb::get, "/api/v1/certificates?expiring_before=2027-01-01T00:00:00Z"),
+                http::status::forbidden, "forbidden");
 }

@@ -22,6 +22,7 @@ class memory_store final : public device_store, public zone_store, public api_ke
     d.tlsa = e.tlsa;
     d.certificate = e.certificate;
     devices_[key] = d;
+    if (e.mno_tenant_id) mno_[key] = *e.mno_tenant_id;
     certs_[key] = {{e.tlsa, e.certificate, next_cert_++}};
     return add_change(e.zone, e.device_id, zone_change::kind::add, e.tlsa);
   }
@@ -106,17 +107,21 @@ class memory_store final : public device_store, public zone_store, public api_ke
   }
 
   std::vector<expiring_certificate> expiring(std::string_view zone, time_point before,
-                                             const std::optional<expiring_cursor>& after,
-                                             std::size_t limit) override {
+                                             const std::optional<expiring_cursor>& after, std::size_t limit,
+                                             const expiring_scope& only) override {
     std::lock_guard lock(m_);
     std::vector<expiring_certificate> out;
     for (const auto& [key, d] : devices_) {
       if (key.first != zone || d.status != device_status::active) continue;
+      // Devices here have no ASP; their MNO is the enrollment's mno_tenant_id.
+      const auto mno = mno_of(key);
+      if (only.only_asp || (only.only_mno && mno != only.only_mno)) continue;
       for (const auto& c : certs_[key]) {
         if (!live(c) || c.cert.not_after >= before) continue;
         if (after && std::pair(c.cert.not_after, c.row) <= std::pair(after->not_after, after->row_id))
           continue;
-        out.push_back({d.id, c.cert.serial_hex, c.cert.issuer_key_id_hex, c.cert.not_after, c.row});
+        out.push_back(
+            {d.id, c.cert.serial_hex, c.cert.issuer_key_id_hex, c.cert.not_after, c.row, std::nullopt, mno});
       }
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
@@ -274,6 +279,12 @@ class memory_store final : public device_store, public zone_store, public api_ke
   std::map<std::string, std::vector<journal_entry>> journals_;
   std::map<std::array<std::uint8_t, 32>, api_key> keys_;
   std::int64_t next_change_ = 1;
+  std::map<std::pair<std::string, std::string>, std::int64_t> mno_;  // the enrollments' MNO tenants
+
+  std::optional<std::int64_t> mno_of(const std::pair<std::string, std::string>& key) const {
+    const auto it = mno_.find(key);
+    return it == mno_.end() ? std::nullopt : std::optional(it->second);
+  }
 };
 
 }  // namespace iotreg::registry::testing

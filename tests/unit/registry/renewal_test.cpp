@@ -225,19 +225,20 @@ TEST_CASE("renewal/the expiry sweep withdraws expired certificates, keeping shar
   REQUIRE(served(f, eid).size() == 2);
 
   // The expiring list: both live certificates, oldest notAfter first, paged.
-  auto all = later.expiring(now + std::chrono::days(30), std::nullopt, 10);
+  const registry::api_key admin{1, "ops", "admin"};
+  auto all = *later.expiring(admin, now + std::chrono::days(30), std::nullopt, 10);
   REQUIRE(all.items.size() == 2);
   CHECK_FALSE(all.next.has_value());
   CHECK(all.items[0].not_after < all.items[1].not_after);
   CHECK(all.items[1].serial_hex == rk->serial_hex);
-  auto page1 = later.expiring(now + std::chrono::days(30), std::nullopt, 1);
+  auto page1 = *later.expiring(admin, now + std::chrono::days(30), std::nullopt, 1);
   REQUIRE(page1.items.size() == 1);
   REQUIRE(page1.next.has_value());
-  auto page2 = later.expiring(now + std::chrono::days(30), page1.next, 1);
+  auto page2 = *later.expiring(admin, now + std::chrono::days(30), page1.next, 1);
   REQUIRE(page2.items.size() == 1);
   CHECK(page2.items[0].serial_hex == rk->serial_hex);
   CHECK_FALSE(page2.next.has_value());
-  CHECK(later.expiring(now + std::chrono::days(6), std::nullopt, 10).items.size() == 1);
+  CHECK(later.expiring(admin, now + std::chrono::days(6), std::nullopt, 10)->items.size() == 1);
 
   // Nothing expired yet.
   CHECK(later.sweep_expired() == 0);
@@ -246,7 +247,7 @@ TEST_CASE("renewal/the expiry sweep withdraws expired certificates, keeping shar
   CHECK(later.sweep_expired() == 1);
   CHECK(served_soon(f, eid, {spki_hash(new_key)}));
   CHECK(later.sweep_expired() == 0);  // idempotent
-  CHECK(later.expiring(now + std::chrono::days(30), std::nullopt, 10).items.size() == 1);
+  CHECK(later.expiring(admin, now + std::chrono::days(30), std::nullopt, 10)->items.size() == 1);
 
   // A renewal keeps the key: when the renewed-from certificate expires, the record stays.
   auto rn = later.renew({eid, std::nullopt});
@@ -261,4 +262,36 @@ TEST_CASE("renewal/the expiry sweep withdraws expired certificates, keeping shar
   auto back = later.renew({eid, std::nullopt});
   REQUIRE(back.has_value());
   CHECK(served(f, eid) == std::set<std::string>{spki_hash(new_key)});
+}
+
+TEST_CASE("renewal/the expiring list is scoped by the caller's tenant") {
+  fixture f;
+  registry::enroll_request a{eid, csr_for(pki::private_key::generate_p256()), std::nullopt};
+  a.mno_tenant_id = 20;
+  REQUIRE(f.service.enroll(a).has_value());
+  registry::enroll_request b{eid2, csr_for(pki::private_key::generate_p256()), std::nullopt};
+  b.mno_tenant_id = 21;
+  REQUIRE(f.service.enroll(b).has_value());
+  const auto later = registry::clock::now() + std::chrono::days(4000);
+  auto list = [&](registry::api_key k, std::size_t limit = 10) {
+    auto page = f.service.expiring(k, later, std::nullopt, limit);
+    REQUIRE(page.has_value());
+    std::vector<std::string> ids;
+    for (const auto& c : page->items) ids.push_back(c.device_id);
+    return ids;
+  };
+  CHECK(list({1, "ops", "admin", 1}).size() == 2);
+  CHECK(list({2, "m", "mno", 20}) == std::vector<std::string>{eid});
+  CHECK(list({3, "m2", "mno", 21}) == std::vector<std::string>{eid2});
+  // The store has no ASP for these devices: an ASP sees none; a key without a tenant neither.
+  CHECK(list({4, "a", "asp", 10}).empty());
+  CHECK(list({5, "m", "mno", std::nullopt}).empty());
+  // A page of one for an MNO with one certificate has no next page (restricted in the query).
+  auto page = f.service.expiring({2, "m", "mno", 20}, later, std::nullopt, 1);
+  REQUIRE(page.has_value());
+  CHECK(page->items.size() == 1);
+  CHECK_FALSE(page->next.has_value());
+  auto refused = f.service.expiring({6, "x", "unknown-role", 20}, later, std::nullopt, 10);
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().code == registry::errc::forbidden);
 }

@@ -204,7 +204,7 @@ std::vector<std::int64_t> pg_device_store::withdraw_expired(std::string_view zon
 
 std::vector<registry::expiring_certificate> pg_device_store::expiring(
     std::string_view zone, registry::time_point before, const std::optional<registry::expiring_cursor>& after,
-    std::size_t limit, const registry::expiring_scope& only) {
+    std::size_t limit, const registry::listing_scope& only) {
   return with_transaction(pool_, [&](pqxx::work& tx) {
     const detail::nullable_param after_us{after ? std::optional(detail::to_epoch_us(after->not_after))
                                                 : std::nullopt};

@@ -35,7 +35,7 @@ class pg_device_store final : public registry::device_store {
   std::vector<registry::expiring_certificate> expiring(std::string_view zone, registry::time_point before,
                                                        const std::optional<registry::expiring_cursor>& after,
                                                        std::size_t limit,
-                                                       const registry::expiring_scope& only) override;
+                                                       const registry::listing_scope& only) override;
 
  private:
   pool& pool_;

@@ -46,4 +46,11 @@ std::optional<error> authorize(const api_key& key, scope s, const device_ownersh
   return hidden;
 }
 
+std::optional<listing_scope> visible_devices(const api_key& key) {
+  if (key.role == "admin") return listing_scope{};
+  if (!key.tenant_id) return std::nullopt;
+  if (key.role == "asp") return listing_scope{.only_asp = key.tenant_id, .only_mno = std::nullopt};
+  return listing_scope{.only_asp = std::nullopt, .only_mno = key.tenant_id};
+}
+
 }  // namespace iotreg::registry

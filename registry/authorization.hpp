@@ -42,4 +42,10 @@ bool has_scope(const api_key& key, scope s) noexcept;
 /// key without a tenant sees no device. Pure and thread-safe.
 std::optional<error> authorize(const api_key& key, scope s, const device_ownership* d = nullptr);
 
+/// The devices a list may show `key` (device_read): all for the admin (no restriction), an
+/// ASP's own, those an MNO activated. Lists restrict their SQL with it and still check each row
+/// with authorize(). @returns nullopt when the key sees no device at all (a non-admin key
+/// without a tenant). Pure and thread-safe.
+std::optional<listing_scope> visible_devices(const api_key& key);
+
 }  // namespace iotreg::registry

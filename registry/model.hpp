@@ -130,9 +130,9 @@ struct expiring_certificate {
   std::optional<std::int64_t> mno_tenant_id{};
 };
 
-/// The tenant restriction of an expiring-list query (authorization.hpp decides it): nullopt
-/// members do not restrict.
-struct expiring_scope {
+/// The tenant restriction of a device or expiring-certificate list (visible_devices in
+/// authorization.hpp decides it): nullopt members do not restrict.
+struct listing_scope {
   std::optional<std::int64_t> only_asp;  // the caller is this ASP: its devices
   std::optional<std::int64_t> only_mno;  // the caller is this MNO: the devices it activated
 };

@@ -70,7 +70,7 @@ class device_store {
   /// (restricted in the query, so pages stay full); each row carries its device's tenants.
   virtual std::vector<expiring_certificate> expiring(std::string_view zone, time_point before,
                                                      const std::optional<expiring_cursor>& after,
-                                                     std::size_t limit, const expiring_scope& only) = 0;
+                                                     std::size_t limit, const listing_scope& only) = 0;
 };
 
 /// A revoked certificate, as its issuer's CRL lists it.

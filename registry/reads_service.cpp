@@ -10,14 +10,10 @@ result<device_page> registry_reads::list_devices(const api_key& caller, const de
                                                  const std::optional<page_cursor>& after, std::size_t limit) {
   if (auto refused = authorize(caller, scope::device_read)) return *refused;
   device_query q{filter, std::nullopt, std::nullopt, after, limit};
-  if (caller.role != "admin") {
-    // A non-admin key without a tenant sees no device (authorization.hpp).
-    if (!caller.tenant_id) return device_page{};
-    if (caller.role == "asp")
-      q.only_asp = caller.tenant_id;
-    else
-      q.only_mno = caller.tenant_id;
-  }
+  const auto only = visible_devices(caller);
+  if (!only) return device_page{};
+  q.only_asp = only->only_asp;
+  q.only_mno = only->only_mno;
   auto rows = store_.list_devices(zone_, q);
   device_page page;
   const bool more = rows.size() > limit;

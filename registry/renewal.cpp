@@ -153,17 +153,10 @@ result<expiring_page> registry_service::expiring(const api_key& caller, time_poi
                                                  const std::optional<expiring_cursor>& after,
                                                  std::size_t limit) {
   if (auto refused = authorize(caller, scope::device_read)) return *refused;
-  expiring_scope only;
-  if (caller.role != "admin") {
-    // A non-admin key without a tenant sees no device (authorization.hpp).
-    if (!caller.tenant_id) return expiring_page{};
-    if (caller.role == "asp")
-      only.only_asp = caller.tenant_id;
-    else
-      only.only_mno = caller.tenant_id;
-  }
+  const auto only = visible_devices(caller);
+  if (!only) return expiring_page{};
   // One more than asked tells whether a next page exists.
-  auto rows = devices_.expiring(settings_.zone, before, after, limit + 1, only);
+  auto rows = devices_.expiring(settings_.zone, before, after, limit + 1, *only);
   expiring_page page;
   const bool more = rows.size() > limit;
   if (more) rows.resize(limit);

@@ -240,7 +240,7 @@ TEST_CASE("renewal/the expiring list restricted to a tenant, paged", "[pg][renew
     return out;
   };
   SECTION("an MNO sees the devices it activated, with their owners, paged") {
-    const registry::expiring_scope only{std::nullopt, mno1};
+    const registry::listing_scope only{std::nullopt, mno1};
     auto all = store.expiring(zone, before, std::nullopt, 100, only);
     CHECK(ids_of(all) == std::vector<std::string>{"1", "2", "3"});
     for (const auto& r : all) {

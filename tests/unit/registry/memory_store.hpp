@@ -108,7 +108,7 @@ class memory_store final : public device_store, public zone_store, public api_ke
 
   std::vector<expiring_certificate> expiring(std::string_view zone, time_point before,
                                              const std::optional<expiring_cursor>& after, std::size_t limit,
-                                             const expiring_scope& only) override {
+                                             const listing_scope& only) override {
     std::lock_guard lock(m_);
     std::vector<expiring_certificate> out;
     for (const auto& [key, d] : devices_) {

@@ -9,6 +9,7 @@
 #include "registry/iotsafe_der.hpp"
 #include "service_fixture.hpp"
 #include "tests/unit/registry/memory_key_store.hpp"
+#include "tests/unit/registry/memory_tenant_store.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -76,28 +77,6 @@ struct fake_lifecycle final : lifecycle_service {
   static error no() { return {errc::forbidden, "not used"}; }
 };
 
-struct fake_tenants final : tenant_store {
-  std::vector<tenant> rows{{1, "admin", "admin", {}, {}},
-                           {10, "asp", "asp", {}, {}},
-                           {11, "asp2", "asp", {}, {}},
-                           {20, "mno", "mno", {}, {}}};
-  tenant create_tenant(std::string_view, std::string_view) override { return {}; }
-  std::vector<tenant> list_tenants() override { return rows; }
-  std::optional<tenant> find_tenant(std::int64_t id) override {
-    for (const auto& t : rows)
-      if (t.id == id) return t;
-    return std::nullopt;
-  }
-  std::int64_t insert_key(std::int64_t, std::string_view, const std::array<std::uint8_t, 32>&,
-                          std::optional<time_point>) override {
-    return 0;
-  }
-  bool revoke_key(std::int64_t) override { return false; }
-  result<tenant> set_disabled(std::int64_t, bool, std::optional<std::int64_t>) override {
-    return error{errc::tenant_not_found, "not used by this test"};
-  }
-};
-
 struct memory_endpoints final : service_endpoint_store {
   std::map<std::int64_t, service_endpoint> rows;
   int writes = 0;
@@ -130,7 +109,10 @@ dnssec_key_record record_of(const dns::dnssec_key& k, dnssec_key_role role, dnss
 struct fixture {
   testing::service_fixture f;
   fake_lifecycle lifecycle;
-  fake_tenants tenants;
+  testing::memory_tenant_store tenants{{1, "admin", "admin", {}, {}},
+                                       {10, "asp", "asp", {}, {}},
+                                       {11, "asp2", "asp", {}, {}},
+                                       {20, "mno", "mno", {}, {}}};
   memory_endpoints endpoints;
   testing::memory_key_store keys;
   time_point now = clock::now();

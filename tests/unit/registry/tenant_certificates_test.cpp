@@ -4,6 +4,7 @@
 
 #include "registry/tenant_certificates.hpp"
 #include "memory_store.hpp"
+#include "memory_tenant_store.hpp"
 #include "pki/client_certificate.hpp"
 #include "pki/digest.hpp"
 #include "registry/registry_service.hpp"
@@ -75,33 +76,13 @@ std::string self_signed(const cert_spec& spec = {}) {
   return pki::certificate(std::move(x)).pem();
 }
 
-class memory_tenants final : public tenant_store {
- public:
-  std::map<std::int64_t, tenant> tenants;
-  tenant create_tenant(std::string_view, std::string_view) override { throw std::logic_error("unused"); }
-  std::vector<tenant> list_tenants() override { return {}; }
-  std::optional<tenant> find_tenant(std::int64_t id) override {
-    auto it = tenants.find(id);
-    if (it == tenants.end()) return std::nullopt;
-    return it->second;
-  }
-  std::int64_t insert_key(std::int64_t, std::string_view, const std::array<std::uint8_t, 32>&,
-                          std::optional<time_point>) override {
-    throw std::logic_error("unused");
-  }
-  bool revoke_key(std::int64_t) override { return false; }
-  result<tenant> set_disabled(std::int64_t, bool, std::optional<std::int64_t>) override {
-    return error{errc::tenant_not_found, "not used by this test"};
-  }
-};
-
 class memory_certificates final : public tenant_certificate_store {
  public:
-  memory_tenants& tenants;
+  testing::memory_tenant_store& tenants;
   std::vector<tenant_certificate> rows;
   std::vector<std::string> audit;
   time_point now = clock::now();
-  explicit memory_certificates(memory_tenants& t) : tenants(t) {}
+  explicit memory_certificates(testing::memory_tenant_store& t) : tenants(t) {}
 
   result<std::int64_t> insert(std::int64_t tenant_id, std::string_view, const fingerprint& sha256,
                               std::span<const std::uint8_t> der, time_point expires_at) override {
@@ -151,14 +132,14 @@ const api_key admin{1, "admin", "admin", 1};
 const api_key mno_key{2, "mno", "mno", 2};
 
 struct fixture {
-  memory_tenants tenants;
+  testing::memory_tenant_store tenants;
   memory_certificates store{tenants};
   time_point now = clock::now();
   tenant_certificate_admin svc{tenants, store, [this] { return now; }};
   fixture() {
-    tenants.tenants[1] = tenant{1, "admin", "admin", now, std::nullopt};
-    tenants.tenants[2] = tenant{2, "operator", "mno", now, std::nullopt};
-    tenants.tenants[3] = tenant{3, "fleet", "asp", now, std::nullopt};
+    tenants.rows[1] = tenant{1, "admin", "admin", now, std::nullopt};
+    tenants.rows[2] = tenant{2, "operator", "mno", now, std::nullopt};
+    tenants.rows[3] = tenant{3, "fleet", "asp", now, std::nullopt};
     store.now = now;
   }
 };
@@ -322,7 +303,7 @@ TEST_CASE("api_key_authenticator: a registered certificate authenticates as its 
   CHECK(who->tenant_id == 2);
 
   SECTION("a disabled tenant") {
-    fx.tenants.tenants[2].disabled_at = fx.now;
+    fx.tenants.rows[2].disabled_at = fx.now;
     CHECK(auth.authenticate_certificate(der).error().code == errc::unauthenticated);
   }
   SECTION("expired") {

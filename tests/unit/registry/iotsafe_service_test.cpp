@@ -10,6 +10,7 @@
 #include "service_fixture.hpp"
 #include "tests/unit/registry/memory_key_store.hpp"
 #include "tests/unit/registry/memory_tenant_store.hpp"
+#include "tests/unit/registry/test_csr.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -22,21 +23,6 @@ using namespace iotreg::registry;
 namespace {
 
 constexpr const char* eid = "89049032123451234512345678901235";
-
-std::string make_csr_pem(const pki::private_key& key) {
-  X509_REQ* req = X509_REQ_new();
-  X509_REQ_set_version(req, 0);
-  X509_REQ_set_pubkey(req, key.native());
-  X509_REQ_sign(req, key.native(), EVP_sha256());
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509_REQ(bio, req);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<std::size_t>(n));
-  BIO_free(bio);
-  X509_REQ_free(req);
-  return pem;
-}
 
 api_key key(std::string role, std::optional<std::int64_t> tenant) {
   return {7, "k", std::move(role), tenant};
@@ -136,7 +122,7 @@ struct fixture {
     keys.rows.push_back(record_of(zsk, dnssec_key_role::zsk, {.published = past, .active = past}));
     // A removed KSK: not in the trust anchor.
     keys.rows.push_back(record_of(old_ksk, dnssec_key_role::ksk, {.published = past, .removed = past}));
-    REQUIRE(f.service.enroll({eid, make_csr_pem(device_key), std::nullopt}).has_value());
+    REQUIRE(f.service.enroll({eid, testing::csr_pem(device_key), std::nullopt}).has_value());
   }
 };
 

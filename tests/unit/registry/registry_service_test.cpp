@@ -13,6 +13,7 @@
 #include "pki/key.hpp"
 #include "registry/zone_publisher.hpp"
 #include "service_fixture.hpp"
+#include "tests/unit/registry/test_csr.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -36,21 +37,6 @@ constexpr const char* zone = "iotregistry.test.";
 constexpr const char* eid1 = "89049032123451234512345678901235";
 constexpr const char* eid2 = "89086030202200000022000023022943";
 
-std::string make_csr_pem(const pki::private_key& key) {
-  X509_REQ* req = X509_REQ_new();
-  X509_REQ_set_version(req, 0);
-  X509_REQ_set_pubkey(req, key.native());
-  X509_REQ_sign(req, key.native(), EVP_sha256());
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509_REQ(bio, req);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<std::size_t>(n));
-  BIO_free(bio);
-  X509_REQ_free(req);
-  return pem;
-}
-
 using fixture = registry::testing::service_fixture;
 
 }  // namespace
@@ -60,7 +46,7 @@ TEST_CASE("registry/enroll publishes, then get and revoke") {
   auto key = pki::private_key::generate_p256();
   auto first_serial = f.publisher.snapshot()->serial();
 
-  auto e = f.service.enroll({eid1, make_csr_pem(key), std::nullopt});
+  auto e = f.service.enroll({eid1, registry::testing::csr_pem(key), std::nullopt});
   REQUIRE(e.has_value());
   CHECK(e->device_id == eid1);
   CHECK(e->dns_name == std::string(eid1) + "._device.iotregistry.test");
@@ -92,7 +78,7 @@ TEST_CASE("registry/enroll publishes, then get and revoke") {
 TEST_CASE("registry/refusals change nothing") {
   fixture f;
   auto key = pki::private_key::generate_p256();
-  auto csr = make_csr_pem(key);
+  auto csr = registry::testing::csr_pem(key);
   REQUIRE(f.service.enroll({eid1, csr, std::nullopt}).has_value());
   const auto changes = f.store.change_count();
 

@@ -10,6 +10,7 @@
 #include "pki/digest.hpp"
 #include "pki/key.hpp"
 #include "service_fixture.hpp"
+#include "tests/unit/registry/test_csr.hpp"
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -28,21 +29,6 @@ namespace {
 constexpr const char* eid = "89049032123451234512345678901235";
 constexpr const char* eid2 = "89086030202200000022000023022943";
 using fixture = registry::testing::service_fixture;
-
-std::string csr_for(const pki::private_key& key) {
-  X509_REQ* req = X509_REQ_new();
-  X509_REQ_set_version(req, 0);
-  X509_REQ_set_pubkey(req, key.native());
-  X509_REQ_sign(req, key.native(), EVP_sha256());
-  BIO* bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_X509_REQ(bio, req);
-  char* data = nullptr;
-  long n = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<std::size_t>(n));
-  BIO_free(bio);
-  X509_REQ_free(req);
-  return pem;
-}
 
 /// The association data (hex) of the device's served TLSA records.
 std::set<std::string> served(const fixture& f, const std::string& id) {
@@ -82,7 +68,7 @@ std::string spki_hash_of(const std::string& cert_pem) {
 TEST_CASE("renewal/renew keeps the key and the record, with a new serial") {
   fixture f;
   auto key = pki::private_key::generate_p256();
-  auto e = f.service.enroll({eid, csr_for(key), std::nullopt});
+  auto e = f.service.enroll({eid, registry::testing::csr_pem(key), std::nullopt});
   REQUIRE(e.has_value());
   const auto changes = f.store.change_count();
   const auto serial_before = f.publisher.snapshot()->serial();
@@ -119,11 +105,13 @@ TEST_CASE("renewal/rekey serves both records until the new certificate is confir
   fixture f;
   auto old_key = pki::private_key::generate_p256();
   auto new_key = pki::private_key::generate_p256();
-  auto e = f.service.enroll({eid, csr_for(old_key), std::nullopt});
+  auto e = f.service.enroll({eid, registry::testing::csr_pem(old_key), std::nullopt});
   REQUIRE(e.has_value());
-  REQUIRE(f.service.enroll({eid2, csr_for(pki::private_key::generate_p256()), std::nullopt}).has_value());
+  REQUIRE(
+      f.service.enroll({eid2, registry::testing::csr_pem(pki::private_key::generate_p256()), std::nullopt})
+          .has_value());
 
-  auto r = f.service.rekey({eid, csr_for(new_key), std::nullopt});
+  auto r = f.service.rekey({eid, registry::testing::csr_pem(new_key), std::nullopt});
   REQUIRE(r.has_value());
   REQUIRE(r->zone_serial.has_value());
   CHECK(*r->zone_serial == f.publisher.snapshot()->serial());
@@ -160,14 +148,15 @@ TEST_CASE("renewal/rekey serves both records until the new certificate is confir
 TEST_CASE("renewal/rekey checks the CSR as enrollment does, and a same-key CSR acts as renew") {
   fixture f;
   auto key = pki::private_key::generate_p256();
-  REQUIRE(f.service.enroll({eid, csr_for(key), std::nullopt}).has_value());
+  REQUIRE(f.service.enroll({eid, registry::testing::csr_pem(key), std::nullopt}).has_value());
   const auto changes = f.store.change_count();
 
   CHECK(f.service.rekey({eid, "not a csr", std::nullopt}).error().code == registry::errc::csr_not_pem);
-  CHECK(f.service.rekey({eid2, csr_for(key), std::nullopt}).error().code == registry::errc::device_not_found);
+  CHECK(f.service.rekey({eid2, registry::testing::csr_pem(key), std::nullopt}).error().code ==
+        registry::errc::device_not_found);
   CHECK(f.store.change_count() == changes);
 
-  auto same = f.service.rekey({eid, csr_for(key), std::nullopt});
+  auto same = f.service.rekey({eid, registry::testing::csr_pem(key), std::nullopt});
   REQUIRE(same.has_value());
   CHECK(f.store.change_count() == changes);
   CHECK(served(f, eid) == std::set<std::string>{spki_hash(key)});
@@ -175,7 +164,8 @@ TEST_CASE("renewal/rekey checks the CSR as enrollment does, and a same-key CSR a
 
 TEST_CASE("renewal/rekey with a server-generated key") {
   fixture f;
-  REQUIRE(f.service.enroll({eid, csr_for(pki::private_key::generate_p256()), std::nullopt}).has_value());
+  REQUIRE(f.service.enroll({eid, registry::testing::csr_pem(pki::private_key::generate_p256()), std::nullopt})
+              .has_value());
   registry::rekey_request req{
       eid, "", std::nullopt,
       registry::server_keygen_request{"ec-p256", "pkcs8", registry::secret_text("correct horse battery")}};
@@ -193,15 +183,16 @@ TEST_CASE("renewal/rekey with a server-generated key") {
 TEST_CASE("renewal/revocation removes every record of the device, and refuses later renewals") {
   fixture f;
   auto old_key = pki::private_key::generate_p256();
-  REQUIRE(f.service.enroll({eid, csr_for(old_key), std::nullopt}).has_value());
-  REQUIRE(f.service.rekey({eid, csr_for(pki::private_key::generate_p256()), std::nullopt}).has_value());
+  REQUIRE(f.service.enroll({eid, registry::testing::csr_pem(old_key), std::nullopt}).has_value());
+  REQUIRE(f.service.rekey({eid, registry::testing::csr_pem(pki::private_key::generate_p256()), std::nullopt})
+              .has_value());
   REQUIRE(served(f, eid).size() == 2);
 
   auto rv = f.service.revoke(eid, pki::revocation_reason::key_compromise);
   REQUIRE(rv.has_value());
   CHECK(served(f, eid).empty());
   CHECK(f.service.renew({eid, std::nullopt}).error().code == registry::errc::device_already_revoked);
-  CHECK(f.service.rekey({eid, csr_for(old_key), std::nullopt}).error().code ==
+  CHECK(f.service.rekey({eid, registry::testing::csr_pem(old_key), std::nullopt}).error().code ==
         registry::errc::device_already_revoked);
   CHECK(f.service.confirm(eid, "01").error().code == registry::errc::device_already_revoked);
   // A full build from the store agrees.
@@ -218,9 +209,9 @@ TEST_CASE("renewal/the expiry sweep withdraws expired certificates, keeping shar
                                    f.store, f.publisher, f.issuing, f.root.cert, [&now] { return now; });
   auto old_key = pki::private_key::generate_p256();
   auto new_key = pki::private_key::generate_p256();
-  REQUIRE(later.enroll({eid, csr_for(old_key), std::nullopt}).has_value());
+  REQUIRE(later.enroll({eid, registry::testing::csr_pem(old_key), std::nullopt}).has_value());
   now += std::chrono::days(5);
-  auto rk = later.rekey({eid, csr_for(new_key), std::nullopt});
+  auto rk = later.rekey({eid, registry::testing::csr_pem(new_key), std::nullopt});
   REQUIRE(rk.has_value());
   REQUIRE(served(f, eid).size() == 2);
 
@@ -266,10 +257,12 @@ TEST_CASE("renewal/the expiry sweep withdraws expired certificates, keeping shar
 
 TEST_CASE("renewal/the expiring list is scoped by the caller's tenant") {
   fixture f;
-  registry::enroll_request a{eid, csr_for(pki::private_key::generate_p256()), std::nullopt};
+  registry::enroll_request a{eid, registry::testing::csr_pem(pki::private_key::generate_p256()),
+                             std::nullopt};
   a.mno_tenant_id = 20;
   REQUIRE(f.service.enroll(a).has_value());
-  registry::enroll_request b{eid2, csr_for(pki::private_key::generate_p256()), std::nullopt};
+  registry::enroll_request b{eid2, registry::testing::csr_pem(pki::private_key::generate_p256()),
+                             std::nullopt};
   b.mno_tenant_id = 21;
   REQUIRE(f.service.enroll(b).has_value());
   const auto later = registry::clock::now() + std::chrono::days(4000);
